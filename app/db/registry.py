@@ -1,0 +1,9 @@
+"""Imports every models module so ``Base.metadata`` is complete (for Alembic and the tests)."""
+
+from app.areas import models as areas_models  # noqa: F401
+from app.audit import models as audit_models  # noqa: F401
+from app.db.base import Base
+from app.people import models as people_models  # noqa: F401
+from app.requests import models as requests_models  # noqa: F401
+
+metadata = Base.metadata
