@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import ARRAY, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin

@@ -173,7 +173,12 @@ class ServiceRequest(IdMixin, TimestampMixin, Base):
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
         Index("ix_service_request_created_at_id", "created_at", "id"),
-        Index("ix_service_request_area_path", "area_path", "created_at", postgresql_ops={"area_path": "text_pattern_ops"}),
+        Index(
+            "ix_service_request_area_path",
+            "area_path",
+            "created_at",
+            postgresql_ops={"area_path": "text_pattern_ops"},
+        ),
         Index("ix_service_request_reporter_resident_id", "reporter_resident_id", "created_at"),
         Index("ix_service_request_assignee_open", "assignee_staff_id", "status"),
         Index("ix_service_request_status", "status", postgresql_where=text("status = 'submitted'")),

@@ -1,7 +1,7 @@
 """places people requests audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 23:43:57.548756+00:00
 """
 

@@ -1,0 +1,78 @@
+"""OpenAPI helpers: the problem+json schema and the error responses each route documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.core.errors import PROBLEM_JSON
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the bad value is, e.g. body.latitude", examples=["body.latitude"])
+    message: str = Field(examples=["Input should be less than or equal to 90"])
+    type: str = Field(examples=["less_than_equal"])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details. ``code`` is stable: match on it, not on the words."""
+
+    type: str = Field(examples=["https://doorstep.example/problems/not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["Request 42 was not found"])
+    code: str = Field(examples=["not_found"])
+    instance: str | None = Field(default=None, examples=["/api/v1/requests/42"])
+    errors: list[FieldError] | None = Field(default=None, description="422 only: each bad field")
+    allowed_actions: list[str] | None = Field(
+        default=None, description="409 illegal_transition only: what may be done in the current state"
+    )
+
+
+_EXAMPLES: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "Bad request", "The request could not be understood"),
+    401: ("invalid_token", "The access token is missing, malformed or expired", "Sign in first"),
+    403: ("forbidden", "Forbidden", "Only staff may do this"),
+    404: ("not_found", "Not found", "No such object in your areas"),
+    409: ("illegal_transition", "This action is not allowed in the request's current state",
+          "Cannot accept a request that is resolved"),
+    413: ("payload_too_large", "Request body too large", "The body is larger than 65536 bytes"),
+    422: ("validation_error", "Invalid input", "1 field is invalid"),
+}
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not signed in, or the token expired",
+    403: "Signed in, but not allowed to do this",
+    404: "Not found, or outside your areas",
+    409: "Conflicts with the current state",
+    413: "Body over the size limit",
+    422: "Invalid input: each bad field is named",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        code, title, detail = _EXAMPLES[status]
+        example: dict[str, Any] = {
+            "type": f"https://doorstep.example/problems/{code.replace('_', '-')}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+        }
+        if status == 422:
+            example["errors"] = [
+                {"field": "body.latitude", "message": "Input should be less than or equal to 90",
+                 "type": "less_than_equal"}
+            ]
+        if status == 409:
+            example["allowed_actions"] = ["reopen", "rate"]
+        out[status] = {
+            "description": _DESCRIPTIONS[status],
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"example": example}},
+        }
+    return out

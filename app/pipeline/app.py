@@ -1,0 +1,53 @@
+"""The pipeline engine (procrastinate) on Doorstep's PostgreSQL.
+
+Jobs are doorbells: the rows are the truth. A job that must exist exactly when a row does is deferred on the
+session's own psycopg connection, inside the caller's transaction, so both commit or neither does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import procrastinate
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Modules whose import registers tasks. Domains add theirs here.
+TASK_MODULES: list[str] = []
+
+pipeline = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
+
+
+def libpq_conninfo(sqlalchemy_url: str) -> str:
+    """postgresql+psycopg://… → postgresql://… (what psycopg and procrastinate take)."""
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def use_database(sqlalchemy_url: str, *, min_size: int = 1, max_size: int = 4) -> procrastinate.App:
+    """Point the pipeline at the database for the life of the process."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=libpq_conninfo(sqlalchemy_url), min_size=min_size, max_size=max_size
+    )
+    pipeline.connector = connector
+    pipeline.job_manager.connector = connector
+    return pipeline
+
+
+async def defer_in_transaction(
+    session: AsyncSession,
+    task_name: str,
+    *,
+    queueing_lock: str | None = None,
+    schedule_at: Any = None,
+    **task_kwargs: Any,
+) -> int:
+    """Enqueue ``task_name`` on the session's connection: the job exists if and only if the transaction
+    commits. Arguments must be JSON values (ids, ISO strings)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    options: dict[str, Any] = {"connection": raw.driver_connection}
+    if queueing_lock is not None:
+        options["queueing_lock"] = queueing_lock
+    if schedule_at is not None:
+        options["schedule_at"] = schedule_at
+    return await pipeline.configure_task(task_name, **options).defer_async(**task_kwargs)
