@@ -80,7 +80,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock or SystemClock()
 
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger_limits={"/api/v1/imports/": settings.max_import_bytes},
+    )
     app.add_middleware(RequestIdMiddleware)
 
     from app.areas.router import router as areas_router

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     max_body_bytes: int = 64 * 1024
+    # Spreadsheet rosters are larger than any JSON body.
+    max_import_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
     # Days after resolution during which a resident may reopen or a bad rating reopens.
     reopen_window_days: int = 7

@@ -55,18 +55,28 @@ class RequestIdMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+    """Refuses bodies over the limit with 413, by Content-Length or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``max_bytes`` holds everywhere except under the prefixes of ``larger_limits`` (spreadsheet imports).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger_limits: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger_limits = larger_limits or {}
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.larger_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default_max_bytes
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         body = problem_body(
             status=413,
             code="payload_too_large",
             title="Request body too large",
-            detail=f"The body is larger than {self.max_bytes} bytes",
+            detail=f"The body is larger than {limit} bytes",
             instance=scope.get("path"),
         )
         raw = json.dumps(body).encode()
@@ -83,9 +93,10 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_for(scope["path"])
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(scope, send)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._reject(scope, send, limit)
             return
         received = 0
         too_large = False
@@ -96,7 +107,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _BodyTooLarge()
             return message
@@ -108,7 +119,7 @@ class BodySizeLimitMiddleware:
             if too_large:
                 if message["type"] == "http.response.start" and not replaced:
                     replaced = True
-                    await self._reject(scope, send)
+                    await self._reject(scope, send, limit)
                 return
             await send(message)
 
@@ -116,7 +127,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
             if not replaced:
-                await self._reject(scope, send)
+                await self._reject(scope, send, limit)
 
 
 class _BodyTooLarge(Exception):
