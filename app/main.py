@@ -44,9 +44,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         engine = create_engine(database_url, pool_size=settings.database_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        from app.pipeline import runtime
+
         pipeline = use_database(database_url)
         worker: asyncio.Task[None] | None = None
-        async with pipeline.open_async():
+        async with (
+            runtime.open(database_url, settings, clock=app.state.clock, sessionmaker=app.state.sessionmaker),
+            pipeline.open_async(),
+        ):
             if settings.run_worker_in_process:
                 worker = asyncio.create_task(
                     pipeline.run_worker_async(install_signal_handlers=False, concurrency=4)
