@@ -30,6 +30,7 @@ START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 # Business tables emptied before each test (category is seed data and stays).
 TABLES = [
+    "webhook_attempt", "webhook_delivery", "routing_decision", "area_calendar",
     "audit_entry", "request_event", "request_participant", "service_request", "resident", "staff_absence",
     "staff_role", "staff", "account", "workstation", "area",
     "procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs", "procrastinate_workers",

@@ -104,6 +104,8 @@ class Category(IdMixin, TimestampMixin, Base):
     keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     sort_order: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    # "calendar": targets count all time; "working_hours": only the area's working hours.
+    clock: Mapped[str] = mapped_column(String(16), server_default="calendar")
 
 
 class ServiceRequest(IdMixin, TimestampMixin, Base):
@@ -168,6 +170,16 @@ class ServiceRequest(IdMixin, TimestampMixin, Base):
     rated_at: Mapped[datetime | None]
     reopened_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
+    # The SLA clock. 0 = with the assignee; each escalation raises one level (station head, community, ...).
+    escalation_level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    respond_warned_at: Mapped[datetime | None]
+    respond_breached_at: Mapped[datetime | None]
+    resolve_warned_at: Mapped[datetime | None]
+    resolve_breach_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    breached: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # When the SLA clock next needs to look at this request (a warning or a deadline); null when nothing is due.
+    next_timer_at: Mapped[datetime | None]
+
     __table_args__ = (
         UniqueConstraint("integration_id", "external_reference"),
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
@@ -182,6 +194,9 @@ class ServiceRequest(IdMixin, TimestampMixin, Base):
         Index("ix_service_request_reporter_resident_id", "reporter_resident_id", "created_at"),
         Index("ix_service_request_assignee_open", "assignee_staff_id", "status"),
         Index("ix_service_request_status", "status", postgresql_where=text("status = 'submitted'")),
+        Index(
+            "ix_service_request_next_timer_at", "next_timer_at", postgresql_where=text("next_timer_at IS NOT NULL")
+        ),
     )
 
 
