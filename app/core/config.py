@@ -30,6 +30,20 @@ class Settings(BaseSettings):
     # Days after resolution during which a resident may reopen or a bad rating reopens.
     reopen_window_days: int = 7
     run_worker_in_process: bool = True
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+
+    # Routing: how far from a reported point the nearest building may be.
+    routing_radius_m: float = Field(default=300.0, gt=0)
+    # SLA: warn when this fraction of a target's time has passed.
+    sla_warn_fraction: float = Field(default=0.8, gt=0, lt=1)
+
+    # The staff app's push gateway: a webhook receiving signed JSON. Unset: no push notifications are sent.
+    push_gateway_url: str | None = None
+    push_gateway_secret: str = "doorstep-development-push-secret"
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_backoff_seconds: float = Field(default=10.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Modules whose import registers tasks. Domains add theirs here.
-TASK_MODULES: list[str] = []
+TASK_MODULES: list[str] = ["app.webhooks.tasks", "app.pipeline.maintenance"]
 
 pipeline = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
 
