@@ -26,6 +26,8 @@ TAGS = [
     {"name": "people", "description": "Staff with roles scoped to areas, absences with a backup, residents."},
     {"name": "categories", "description": "Request categories: names, priority, targets, routing rule, keywords."},
     {"name": "requests", "description": "Requests (诉求 / work orders): intake, lists, lifecycle actions, events."},
+    {"name": "deliveries", "description": "Signed webhook deliveries (push notifications), their attempts, "
+     "replays."},
     {"name": "health", "description": "Liveness and readiness for the operator."},
 ]
 
@@ -97,7 +99,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from app.core.health import router as health_router
     from app.people.router import router as people_router
     from app.requests.router import router as requests_router
+    from app.webhooks.router import router as webhooks_router
 
-    for router in (health_router, auth_router, areas_router, people_router, requests_router):
+    for router in (health_router, auth_router, areas_router, people_router, requests_router, webhooks_router):
         app.include_router(router)
     return app
