@@ -105,9 +105,13 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load_demo(database_url: str) -> None:
+    from app.core.errors import AppError
     from app.demo import load_demo
 
-    created = _run_in_session(database_url, load_demo)
+    try:
+        created = _run_in_session(database_url, load_demo)
+    except AppError as error:
+        raise SystemExit(f"demo data not loaded: {error.detail}") from error
     print("demo data: " + ("loaded" if created else "already present"), flush=True)
 
 
@@ -226,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="or DOORSTEP_NEW_USER_PASSWORD, or asked for")
     create.add_argument("--full-name")
     create.add_argument("--phone")
-    create.add_argument("--role", required=True, default="district_admin")
+    create.add_argument("--role", required=True, help="e.g. district_admin")
     create.add_argument("--area", required=True, help="the area's code, e.g. 610112")
     create.add_argument("--department")
     create.set_defaults(func=cmd_users_create)

@@ -11,7 +11,7 @@ from app.areas.models import Area
 from app.auth.errors import InvalidCredentials, InvalidToken
 from app.auth.schemas import MeRead, RoleRead, Token
 from app.core.actor import Actor, RoleGrant
-from app.core.security import DUMMY_HASH, create_access_token, verify_password
+from app.core.security import DUMMY_HASH, create_access_token, verify_password_async
 from app.people.models import Account, Resident, Staff, StaffRole
 
 
@@ -21,9 +21,9 @@ async def sign_in(
     """Returns a token for an active account whose password matches; the same error otherwise."""
     account = await session.scalar(select(Account).where(Account.username == username))
     if account is None:
-        verify_password(password, DUMMY_HASH)
+        await verify_password_async(password, DUMMY_HASH)
         raise InvalidCredentials()
-    if not verify_password(password, account.password_hash) or not account.is_active:
+    if not await verify_password_async(password, account.password_hash) or not account.is_active:
         raise InvalidCredentials()
     token = create_access_token(account_id=account.id, kind=account.kind, secret=secret, now=now, minutes=minutes)
     return Token(access_token=token, expires_in=minutes * 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,15 @@ def verify_password(password: str, password_hash: str) -> bool:
         return _hasher.verify(password, password_hash)
     except Exception:  # malformed hash: treat as a failed sign-in, never as a server error
         return False
+
+
+async def hash_password_async(password: str) -> str:
+    """Argon2 is deliberately slow (~0.1 s): run it off the event loop."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_async(password: str, password_hash: str) -> bool:
+    return await asyncio.to_thread(verify_password, password, password_hash)
 
 
 # A fixed hash to verify against when the username is unknown, so both paths cost the same time.

@@ -13,7 +13,7 @@ from app.core.actor import Actor
 from app.core.errors import Forbidden, InvalidInput, NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.schemas import Page
-from app.core.security import hash_password
+from app.core.security import hash_password_async
 from app.people import repository
 from app.people.errors import ResidentNotFound, StaffNotFound, UsernameTaken
 from app.people.models import Account, AccountKind, Resident, Role, Staff, StaffAbsence, StaffRole
@@ -91,7 +91,8 @@ async def _create_staff(session: AsyncSession, body: StaffCreate, actor: Actor |
         if actor is not None:
             _require_manager(actor, area.path, "role")
         roles.append(role)
-    account = Account(username=body.username, password_hash=hash_password(body.password), kind=AccountKind.staff)
+    password_hash = await hash_password_async(body.password)
+    account = Account(username=body.username, password_hash=password_hash, kind=AccountKind.staff)
     session.add(account)
     await session.flush()
     staff = Staff(account_id=account.id, full_name=body.full_name, phone=body.phone)
@@ -189,7 +190,7 @@ async def update_staff(session: AsyncSession, actor: Actor, staff_id: int, body:
     if body.is_active is not None:
         account.is_active = body.is_active
     if body.password is not None:
-        account.password_hash = hash_password(body.password)
+        account.password_hash = await hash_password_async(body.password)
     await session.flush()
     return await get_staff(session, actor, staff_id)
 
@@ -294,7 +295,7 @@ async def create_resident(session: AsyncSession, actor: Actor | None, body: Resi
         if await repository.username_exists(session, body.username):
             raise UsernameTaken(f"The username {body.username!r} is already taken")
         account = Account(
-            username=body.username, password_hash=hash_password(body.password), kind=AccountKind.resident
+            username=body.username, password_hash=await hash_password_async(body.password), kind=AccountKind.resident
         )
         session.add(account)
         await session.flush()
