@@ -1,0 +1,1 @@
+"""Routing: the pure engine (engine.py) and the stored trace."""

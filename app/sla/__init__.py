@@ -1,0 +1,1 @@
+"""SLA: targets, business calendars (calendar.py), timers and escalation."""
