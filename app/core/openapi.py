@@ -76,3 +76,50 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "content": {PROBLEM_JSON: {"example": example}},
         }
     return out
+
+
+def problem_openapi(app: Any) -> Any:
+    """Wraps ``app.openapi`` so every documented 422 (FastAPI adds one to any route with parameters) shows
+    the problem+json body the API really sends, not FastAPI's default validation schema."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        problem_422 = errors(422)[422]
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                response = operation.get("responses", {}).get("422")
+                if response is not None and PROBLEM_JSON not in response.get("content", {}):
+                    example = problem_422["content"][PROBLEM_JSON]["example"]
+                    response["description"] = problem_422["description"]
+                    response["content"] = {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}
+                    }
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        for name, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
+            "$defs", {}
+        ).items():
+            components.setdefault(name, definition)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if not _referenced(schema, unused):
+                components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
+def _referenced(schema: dict[str, Any], name: str) -> bool:
+    import json
+
+    return f'"#/components/schemas/{name}"' in json.dumps(schema.get("paths", {}))
