@@ -99,10 +99,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from app.core.health import router as health_router
     from app.core.openapi import problem_openapi
     from app.people.router import router as people_router
+    from app.requests.router import categories_router
     from app.requests.router import router as requests_router
     from app.webhooks.router import router as webhooks_router
 
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
-    for router in (health_router, auth_router, areas_router, people_router, requests_router, webhooks_router):
+    for router in (health_router, auth_router, areas_router, people_router, categories_router, requests_router,
+                   webhooks_router):
         app.include_router(router)
     return app

@@ -50,7 +50,13 @@ def create_access_token(*, account_id: int, kind: str, secret: str, now: datetim
 
 def decode_access_token(token: str, *, secret: str, now: datetime) -> dict[str, Any]:
     """Raises ``jwt.InvalidTokenError`` when the token is forged, malformed or expired at ``now``."""
-    payload = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"verify_exp": False})
+    # Times are checked against the injected clock, not PyJWT's wall clock.
+    payload = jwt.decode(
+        token,
+        secret,
+        algorithms=[_ALGORITHM],
+        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "require": ["exp", "sub"]},
+    )
     if int(payload.get("exp", 0)) <= now.timestamp():
         raise jwt.ExpiredSignatureError("token expired")
     return payload

@@ -9,11 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Modules whose import registers tasks. Domains add theirs here.
-TASK_MODULES: list[str] = ["app.webhooks.tasks", "app.pipeline.maintenance"]
+TASK_MODULES: list[str] = [
+    "app.webhooks.tasks",
+    "app.pipeline.maintenance",
+    "app.routing.tasks",
+    "app.sla.tasks",
+]
+
+# Task names are the seam between domains: a lower domain rings a higher one's doorbell by name.
+ROUTE_TASK = "route_request"
+SLA_UPDATE_TASK = "sla_update"
+
+
+def route_lock(request_id: int) -> str:
+    """The queueing lock of a request's routing job: at most one waiting job per request."""
+    return f"route:{request_id}"
+
 
 pipeline = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
 
@@ -51,3 +67,16 @@ async def defer_in_transaction(
     if schedule_at is not None:
         options["schedule_at"] = schedule_at
     return await pipeline.configure_task(task_name, **options).defer_async(**task_kwargs)
+
+
+async def defer_unless_waiting(
+    session: AsyncSession, task_name: str, *, queueing_lock: str, **task_kwargs: Any
+) -> bool:
+    """As ``defer_in_transaction`` with a queueing lock, but a job already waiting under that lock is enough:
+    the clash is absorbed in a savepoint (it would otherwise poison the whole transaction). True if deferred."""
+    try:
+        async with session.begin_nested():
+            await defer_in_transaction(session, task_name, queueing_lock=queueing_lock, **task_kwargs)
+        return True
+    except AlreadyEnqueued:
+        return False

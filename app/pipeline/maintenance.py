@@ -3,30 +3,22 @@ no job (a lost job, a failed one) is enqueued again. Both are periodic and idemp
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
-from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import text
 
-from app.pipeline.app import defer_in_transaction, pipeline
+from app.pipeline.app import ROUTE_TASK, defer_unless_waiting, pipeline, route_lock
 from app.pipeline.jobs import job_session
 
 logger = logging.getLogger(__name__)
 
-ROUTE_TASK = "route_request"
 STALLED_AFTER_SECONDS = 30
-
-
-def route_lock(request_id: int) -> str:
-    """The queueing lock of a request's routing job: at most one waiting job per request."""
-    return f"route:{request_id}"
 
 
 _UNROUTED = text(
     """
     SELECT r.id FROM service_request r
-    WHERE r.status IN ('submitted', 'declined')
+    WHERE r.status IN ('submitted', 'declined') AND NOT r.needs_triage
       AND NOT EXISTS (
         SELECT 1 FROM procrastinate_jobs j
         WHERE j.task_name = :task AND j.status IN ('todo', 'doing')
@@ -44,13 +36,10 @@ async def enqueue_unrouted(limit: int = 1000) -> int:
     async with job_session() as session:
         ids = list((await session.execute(_UNROUTED, {"task": ROUTE_TASK, "limit": limit})).scalars())
         for request_id in ids:
-            # A clash with a job deferred meanwhile would poison the transaction: defer in a savepoint.
-            with contextlib.suppress(AlreadyEnqueued):
-                async with session.begin_nested():
-                    await defer_in_transaction(
-                        session, ROUTE_TASK, queueing_lock=route_lock(request_id), request_id=request_id
-                    )
-                    enqueued += 1
+            if await defer_unless_waiting(
+                session, ROUTE_TASK, queueing_lock=route_lock(request_id), request_id=request_id
+            ):
+                enqueued += 1
     if enqueued:
         logger.warning("reconciler: enqueued routing for %s request(s) that had no job", enqueued)
     return enqueued

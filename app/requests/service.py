@@ -23,7 +23,7 @@ from app.core.schemas import Page
 from app.core.security import mask_phone
 from app.core.time import Clock
 from app.people.models import Resident, Role
-from app.pipeline.app import defer_in_transaction
+from app.pipeline.app import ROUTE_TASK, SLA_UPDATE_TASK, defer_in_transaction, defer_unless_waiting, route_lock
 from app.requests import lifecycle, repository
 from app.requests.errors import ActionForbidden, CategoryCodeTaken, CategoryNotFound, RequestNotFound
 from app.requests.lifecycle import Action, Facts, Party, Rules
@@ -50,7 +50,6 @@ from app.requests.schemas import (
     StaffBrief,
 )
 
-ROUTE_REQUEST_TASK = "route_request"
 # How staff may say a request reached them (hotline, open311 and wristband belong to integrations).
 STAFF_CHANNELS = frozenset({Channel.walk_in, Channel.door_visit, Channel.patrol, Channel.app})
 # Channels where someone asked in person: staff must say who.
@@ -125,13 +124,13 @@ async def publish_submitted(session: AsyncSession, request_id: int) -> None:
     if the request is committed. The routing pipeline consumes it (locates, classifies and assigns the
     request, through ``assign_request`` with the system actor); the row stays the truth.
     """
-    await defer_in_transaction(session, ROUTE_REQUEST_TASK, request_id=request_id)
+    await defer_unless_waiting(session, ROUTE_TASK, queueing_lock=route_lock(request_id), request_id=request_id)
 
 
 async def publish_declined(session: AsyncSession, request_id: int) -> None:
     """Rings the routing pipeline again for a declined request (the spec: declined means re-routed; routing
     then leaves out whoever had it). Same job, same all-or-nothing guarantee as ``publish_submitted``."""
-    await defer_in_transaction(session, ROUTE_REQUEST_TASK, request_id=request_id)
+    await defer_unless_waiting(session, ROUTE_TASK, queueing_lock=route_lock(request_id), request_id=request_id)
 
 
 @dataclass
@@ -555,6 +554,8 @@ async def _done(session: AsyncSession, actor: Actor, request: ServiceRequest, no
     RequestRead
 ):
     await session.flush()
+    # The SLA clock follows every transition (a pause stops it, an acceptance meets respond-by …).
+    await defer_in_transaction(session, SLA_UPDATE_TASK, request_id=request.id)
     # An UPDATE expires server-computed columns; the reference never changes, but read it back.
     await session.refresh(request, ["reference"])
     return (await _reads(session, actor, [request], now=now, rules=rules))[0]

@@ -79,5 +79,6 @@ async def test_a_decline_rings_routing_again(client, session, w, clock):
     response = await client.post(f"/api/v1/requests/{request.id}/decline", json={"reason": "不在本楼"},
                                  headers=w.h["captain"])
     assert response.status_code == 200
-    jobs = (await session.execute(text("SELECT task_name, args FROM procrastinate_jobs"))).all()
-    assert jobs == [("route_request", {"request_id": request.id})]
+    jobs = (await session.execute(text("SELECT task_name, args FROM procrastinate_jobs ORDER BY id"))).all()
+    # Routing again, and the SLA clock following the transition.
+    assert jobs == [("route_request", {"request_id": request.id}), ("sla_update", {"request_id": request.id})]

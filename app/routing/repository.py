@@ -1,0 +1,186 @@
+"""SQL for routing: the request under a lock, places near it, the people who could take it, their load."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas.models import Area, AreaKind
+from app.people.models import Account, Staff, StaffAbsence, StaffRole
+from app.requests.models import OPEN_STATUSES, Category, ServiceRequest
+from app.routing.engine import BuildingRef, Candidate, CategoryRef
+from app.routing.models import RoutingDecision
+
+ROUTABLE = ("submitted", "declined")
+
+
+async def lock_routable(session: AsyncSession, request_id: int) -> ServiceRequest | None:
+    """The request, locked, if it still waits for routing; None otherwise (the compare-and-set gate)."""
+    return await session.scalar(
+        select(ServiceRequest)
+        .where(ServiceRequest.id == request_id, ServiceRequest.status.in_(ROUTABLE))
+        .with_for_update()
+    )
+
+
+async def areas_on_path(session: AsyncSession, path: str | None) -> list[Area]:
+    """The chain of areas named by a materialised path, root first."""
+    if not path:
+        return []
+    ids = [int(part) for part in path.strip("/").split("/") if part]
+    rows = {a.id: a for a in await session.scalars(select(Area).where(Area.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+async def _building_refs(session: AsyncSession, where: Sequence[object]) -> list[BuildingRef]:
+    compound = Area.__table__.alias("compound")
+    rows = await session.execute(
+        select(
+            Area.id, Area.name, Area.building_number, Area.parent_id, compound.c.name,
+            Area.unit_count, Area.latitude, Area.longitude,
+        )
+        .join(compound, compound.c.id == Area.parent_id)
+        .where(Area.kind == AreaKind.building, *where)  # type: ignore[arg-type]
+        .order_by(Area.id)
+    )
+    return [BuildingRef(*row) for row in rows]
+
+
+async def buildings_of_compounds_named_in(session: AsyncSession, text: str) -> list[BuildingRef]:
+    """Buildings of every compound whose name (without a trailing 小区) appears in ``text``, or whose name
+    contains a leading part of it; the engine decides which one is meant."""
+    bare = func.regexp_replace(Area.name, "小区$", "")
+    compound_ids = select(Area.id).where(
+        Area.kind == AreaKind.compound, func.length(bare) >= 2, func.strpos(text, bare) > 0
+    )
+    return await _building_refs(session, [Area.parent_id.in_(compound_ids)])
+
+
+async def buildings_near(session: AsyncSession, lat: float, lon: float, radius_m: float) -> list[BuildingRef]:
+    """Buildings inside a bounding box of ``radius_m`` around the point (the engine measures exactly)."""
+    dlat = radius_m / 111_320.0
+    dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+    return await _building_refs(
+        session,
+        [Area.latitude.between(lat - dlat, lat + dlat), Area.longitude.between(lon - dlon, lon + dlon)],
+    )
+
+
+async def building_ref(session: AsyncSession, building_id: int) -> BuildingRef | None:
+    refs = await _building_refs(session, [Area.id == building_id])
+    return refs[0] if refs else None
+
+
+async def categories(session: AsyncSession) -> list[CategoryRef]:
+    rows = await session.scalars(select(Category).where(Category.is_active).order_by(Category.sort_order))
+    return [category_ref(c) for c in rows]
+
+
+def category_ref(c: Category) -> CategoryRef:
+    return CategoryRef(
+        id=c.id,
+        code=c.code,
+        keywords=tuple(c.keywords or ()),
+        default_priority=c.default_priority,
+        routing_rule=c.routing_rule,
+        department=c.department,
+        sort_order=c.sort_order,
+    )
+
+
+async def candidates(
+    session: AsyncSession, *, area_id: int, roles: Sequence[str], department: str | None = None
+) -> list[Candidate]:
+    """Active staff holding one of ``roles`` on ``area_id`` (one Candidate per person, units merged), with
+    their open work and when they were last assigned open work."""
+    stmt = (
+        select(StaffRole.staff_id, Staff.full_name, StaffRole.units)
+        .join(Staff, Staff.id == StaffRole.staff_id)
+        .join(Account, Account.id == Staff.account_id)
+        .where(StaffRole.area_id == area_id, StaffRole.role.in_(roles), Account.is_active)
+        .order_by(StaffRole.staff_id, StaffRole.id)
+    )
+    if department is not None:
+        stmt = stmt.where(StaffRole.department == department)
+    merged: dict[int, tuple[str, set[int] | None]] = {}
+    for staff_id, name, units in await session.execute(stmt):
+        _, have = merged.get(staff_id, (name, set()))
+        # Any role without units covers the whole building: the person covers all of it.
+        covered = None if (have is None or not units) else have | set(units)
+        merged[staff_id] = (name, covered)
+    loads = await open_work(session, list(merged))
+    return [
+        Candidate(
+            staff_id=staff_id,
+            name=name,
+            units=tuple(sorted(units)) if units else None,
+            open_count=loads.get(staff_id, (0, None))[0],
+            last_assigned_at=loads.get(staff_id, (0, None))[1],
+        )
+        for staff_id, (name, units) in merged.items()
+    ]
+
+
+async def open_work(session: AsyncSession, staff_ids: Sequence[int]) -> dict[int, tuple[int, object]]:
+    if not staff_ids:
+        return {}
+    rows = await session.execute(
+        select(ServiceRequest.assignee_staff_id, func.count(), func.max(ServiceRequest.assigned_at))
+        .where(ServiceRequest.assignee_staff_id.in_(staff_ids), ServiceRequest.status.in_(OPEN_STATUSES))
+        .group_by(ServiceRequest.assignee_staff_id)
+    )
+    return {staff_id: (count, last) for staff_id, count, last in rows}
+
+
+async def absences_on(session: AsyncSession, staff_ids: Sequence[int], day: date) -> dict[int, int | None]:
+    """Who of ``staff_ids`` is away on ``day`` → their backup; backups' own absences are followed."""
+    away: dict[int, int | None] = {}
+    pending = set(staff_ids)
+    seen: set[int] = set()
+    while pending:
+        seen |= pending
+        rows = await session.execute(
+            select(StaffAbsence.staff_id, StaffAbsence.backup_staff_id)
+            .where(
+                StaffAbsence.staff_id.in_(pending),
+                StaffAbsence.starts_on <= day,
+                StaffAbsence.ends_on >= day,
+            )
+            .order_by(StaffAbsence.starts_on, StaffAbsence.id)
+        )
+        found = {staff_id: backup for staff_id, backup in rows}
+        away.update(found)
+        pending = {b for b in found.values() if b is not None and b not in seen}
+    return away
+
+
+async def last_assignee_in(session: AsyncSession, area_id: int) -> int | None:
+    """Who got the latest routed request of this area (the round-robin pointer)."""
+    return await session.scalar(
+        select(RoutingDecision.assignee_staff_id)
+        .join(ServiceRequest, ServiceRequest.id == RoutingDecision.request_id)
+        .where(ServiceRequest.area_id == area_id, RoutingDecision.assignee_staff_id.is_not(None))
+        .order_by(RoutingDecision.id.desc())
+        .limit(1)
+    )
+
+
+async def previous_assignees(session: AsyncSession, request_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(RoutingDecision.assignee_staff_id).where(
+            RoutingDecision.request_id == request_id, RoutingDecision.assignee_staff_id.is_not(None)
+        )
+    )
+    return {r for r in rows if r is not None}
+
+
+async def decisions_of(session: AsyncSession, request_id: int) -> list[RoutingDecision]:
+    return list(
+        await session.scalars(
+            select(RoutingDecision).where(RoutingDecision.request_id == request_id).order_by(RoutingDecision.id)
+        )
+    )
