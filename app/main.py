@@ -56,7 +56,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ):
             if settings.run_worker_in_process:
                 worker = asyncio.create_task(
-                    pipeline.run_worker_async(install_signal_handlers=False, concurrency=4)
+                    pipeline.run_worker_async(
+                        install_signal_handlers=False,
+                        concurrency=settings.worker_concurrency,
+                        update_heartbeat_interval=settings.pipeline_heartbeat_seconds,
+                        stalled_worker_timeout=settings.pipeline_stalled_seconds,
+                    )
                 )
             try:
                 yield

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     reopen_window_days: int = 7
     run_worker_in_process: bool = True
     worker_concurrency: int = Field(default=4, ge=1, le=64)
+    # A worker beats every heartbeat; a job whose worker missed beats for stalled seconds is retried.
+    pipeline_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    pipeline_stalled_seconds: float = Field(default=30.0, gt=0)
+    # How often the reconciler looks for pending work without a job (seconds, 1-59).
+    reconcile_seconds: int = Field(default=30, ge=1, le=59)
 
     # Routing: how far from a reported point the nearest building may be.
     routing_radius_m: float = Field(default=300.0, gt=0)

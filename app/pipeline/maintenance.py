@@ -7,12 +7,13 @@ import logging
 
 from sqlalchemy import text
 
+from app.core.config import get_settings
+from app.pipeline import runtime
 from app.pipeline.app import ROUTE_TASK, defer_unless_waiting, pipeline, route_lock
 from app.pipeline.jobs import job_session
 
 logger = logging.getLogger(__name__)
 
-STALLED_AFTER_SECONDS = 30
 
 
 _UNROUTED = text(
@@ -47,14 +48,15 @@ async def enqueue_unrouted(limit: int = 1000) -> int:
 
 async def retry_stalled_jobs() -> int:
     """Jobs left ``doing`` by a worker whose heartbeat stopped are put back to ``todo``."""
-    stalled = list(await pipeline.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
+    seconds = runtime.current().settings.pipeline_stalled_seconds
+    stalled = list(await pipeline.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds))
     for job in stalled:
         logger.warning("retrying stalled job %s (%s)", job.id, job.task_name)
         await pipeline.job_manager.retry_job(job)
     return len(stalled)
 
 
-@pipeline.periodic(cron="* * * * * */30", periodic_id="reconcile")
+@pipeline.periodic(cron=f"* * * * * */{get_settings().reconcile_seconds}", periodic_id="reconcile")
 @pipeline.task(name="reconcile", queue="maintenance", queueing_lock="reconcile")
 async def reconcile(timestamp: int) -> None:
     await retry_stalled_jobs()

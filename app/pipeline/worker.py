@@ -20,4 +20,9 @@ async def run_worker(database_url: str, *, concurrency: int, settings: Settings)
     async with runtime.open(database_url, settings):
         async with pipeline.open_async():
             logger.info("pipeline worker started (concurrency %s)", concurrency)
-            await pipeline.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
+            await pipeline.run_worker_async(
+                concurrency=concurrency,
+                install_signal_handlers=True,
+                update_heartbeat_interval=settings.pipeline_heartbeat_seconds,
+                stalled_worker_timeout=settings.pipeline_stalled_seconds,
+            )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -47,6 +48,10 @@ async def notify_staff(
     were queued (none when no push gateway is configured)."""
     if not settings.push_gateway_url:
         return 0
+    # Server-computed columns expire on every flush of the row; read them back before building payloads.
+    unloaded = inspect(request).unloaded & {"reference"}
+    if unloaded:
+        await session.refresh(request, list(unloaded))
     for staff_id in dict.fromkeys(staff_ids):
         payload = {
             "version": 1,
