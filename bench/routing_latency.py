@@ -1,0 +1,124 @@
+"""Time from a request's commit to its assignment's commit, at a steady submission rate.
+
+One API process (`doorstep serve --no-worker`) and one worker process (`doorstep worker`) on one PostgreSQL,
+the demo district loaded; requests are posted open-loop at RATE per second for SECONDS, spread over every
+demo building. Commit times are PostgreSQL's own (track_commit_timestamp): the intake transaction's commit
+(the request's "submit" event) and the routing transaction's commit (its "assign" event).
+
+    python bench/routing_latency.py --rate 100 --seconds 20 [--database-url postgresql+psycopg://…/postgres]
+
+Without --database-url an embedded PostgreSQL is started in a temporary folder.
+Target (issue 3): p99 under 200 ms at 100 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from _harness import (  # type: ignore[import-not-found]
+    database,
+    free_port,
+    libpq_conninfo,
+    machine,
+    percentile,
+    process,
+    token,
+    wait_ready,
+)
+
+LATENCY_SQL = """
+SELECT extract(epoch FROM pg_xact_commit_timestamp(a.xmin) - pg_xact_commit_timestamp(s.xmin)) * 1000
+FROM request_event s JOIN request_event a ON a.request_id = s.request_id AND a.action = 'assign'
+WHERE s.action = 'submit' AND s.request_id > %(after)s
+"""
+
+
+async def submit_all(base_url: str, bearer: str, buildings: list[int], rate: float, seconds: float) -> list[float]:
+    total = int(rate * seconds)
+    post_ms: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {bearer}"},
+                                 limits=limits, timeout=30) as client:
+
+        async def one(index: int) -> None:
+            nonlocal errors
+            body = {"title": f"楼道灯不亮 #{index}", "description": "声控灯坏了，晚上看不见",
+                    "building_id": random.choice(buildings), "channel": "patrol"}
+            started = time.perf_counter()
+            response = await client.post("/api/v1/requests", json=body)
+            post_ms.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 201:
+                errors += 1
+
+        start = time.perf_counter()
+        tasks = []
+        for index in range(total):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(index)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    print(f"submitted {total} in {elapsed:.1f} s ({total / elapsed:.1f}/s), {errors} errors; "
+          f"POST p50 {percentile(post_ms, 50):.1f} ms, p99 {percentile(post_ms, 99):.1f} ms")
+    return post_ms
+
+
+def wait_all_assigned(url: str, total: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(libpq_conninfo(url), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT count(*) FROM request_event WHERE action = 'assign'").fetchone()
+            if row and row[0] >= total:
+                return
+            time.sleep(0.2)
+    raise SystemExit("not every request was assigned in time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=100.0, help="requests per second (default 100)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to submit (default 20)")
+    parser.add_argument("--database-url", help="a server's maintenance database (track_commit_timestamp on)")
+    parser.add_argument("--worker-concurrency", type=int, default=8)
+    args = parser.parse_args()
+
+    print(f"routing latency · {machine()}")
+    with database(args.database_url, commit_timestamps=True) as url, tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "processes.log"
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        with process(["serve", "--no-worker", "--port", str(port)], url, log), process(
+            ["worker", "--concurrency", str(args.worker_concurrency)], url, log
+        ):
+            asyncio.run(wait_ready(base_url))
+            bearer = asyncio.run(token(base_url, "admin", "doorstep-demo"))
+            with psycopg.connect(libpq_conninfo(url)) as conn:
+                buildings = [r[0] for r in conn.execute("SELECT id FROM area WHERE kind = 'building' "
+                                                         "AND path LIKE (SELECT path FROM area WHERE code = '610112')"
+                                                         " || '%'")]
+            warm_up = int(args.rate * 2)
+            asyncio.run(submit_all(base_url, bearer, buildings, args.rate, 2))
+            wait_all_assigned(url, warm_up)
+            total = int(args.rate * args.seconds)
+            asyncio.run(submit_all(base_url, bearer, buildings, args.rate, args.seconds))
+            wait_all_assigned(url, warm_up + total)
+        with psycopg.connect(libpq_conninfo(url)) as conn:
+            latencies = [float(r[0]) for r in conn.execute(LATENCY_SQL, {"after": warm_up})]
+    print(f"commit → assignment commit over {len(latencies)} requests at {args.rate:g}/s: "
+          f"p50 {percentile(latencies, 50):.1f} ms, p90 {percentile(latencies, 90):.1f} ms, "
+          f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms "
+          f"(target p99 < 200 ms: {'met' if percentile(latencies, 99) < 200 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
