@@ -108,8 +108,8 @@ def process(args: list[str], database_url: str, log: Path, **env: str) -> Iterat
             proc.kill()
 
 
-async def wait_ready(base_url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_ready(base_url: str, within_seconds: float = 60) -> None:
+    deadline = time.monotonic() + within_seconds
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import httpx
 import psycopg
-
 from _harness import (  # type: ignore[import-not-found]
     database,
     free_port,
