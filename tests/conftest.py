@@ -28,13 +28,16 @@ from app.pipeline.app import libpq_conninfo
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
-# Business tables emptied before each test (category is seed data and stays).
-TABLES = [
-    "webhook_attempt", "webhook_delivery", "routing_decision", "area_calendar",
-    "audit_entry", "request_event", "request_participant", "service_request", "resident", "staff_absence",
-    "staff_role", "staff", "account", "workstation", "area",
-    "procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs", "procrastinate_workers",
-]
+# Seed data kept between tests; every other table starts each test empty.
+SEEDED = {"category", "sla_target", "alembic_version"}
+PIPELINE_TABLES = ["procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs",
+                   "procrastinate_workers"]
+
+
+def _tables() -> list[str]:
+    from app.db.registry import metadata
+
+    return [t for t in metadata.tables if t not in SEEDED] + PIPELINE_TABLES
 
 
 def _admin_conn(url: str) -> psycopg.Connection:
@@ -101,7 +104,7 @@ async def _clean(request: pytest.FixtureRequest, clock: FrozenClock) -> AsyncIte
     if "app" in request.fixturenames or "session" in request.fixturenames:
         application = request.getfixturevalue("app")
         async with application.state.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
     yield
 
 
