@@ -21,11 +21,12 @@ class RoleGrant:
 @dataclass(frozen=True)
 class Actor:
     account_id: int | None
-    kind: str  # "staff", "resident" or "system"
+    kind: str  # "staff", "resident", "integration" or "system"
     username: str = ""
     staff_id: int | None = None
     resident_id: int | None = None
     building_id: int | None = None
+    integration_id: int | None = None
     roles: tuple[RoleGrant, ...] = field(default_factory=tuple)
 
     @property
@@ -35,6 +36,10 @@ class Actor:
     @property
     def is_resident(self) -> bool:
         return self.kind == "resident"
+
+    @property
+    def is_integration(self) -> bool:
+        return self.kind == "integration"
 
     @property
     def is_system(self) -> bool:

@@ -118,7 +118,9 @@ class ServiceRequest(IdMixin, TimestampMixin, Base):
         String(16), Computed("'DS' || lpad(id::text, 10, '0')", persisted=True), unique=True
     )
     channel: Mapped[str] = mapped_column(String(16))
-    integration_id: Mapped[int | None] = mapped_column(BigInteger)
+    integration_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("integration.id", ondelete="RESTRICT")
+    )
     external_reference: Mapped[str | None] = mapped_column(String(100))
     category_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("category.id", ondelete="RESTRICT"))
     priority: Mapped[str] = mapped_column(String(16))

@@ -25,6 +25,10 @@ class WebhookDelivery(IdMixin, Base):
         BigInteger, ForeignKey("service_request.id", ondelete="SET NULL")
     )
     recipient_staff_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("staff.id", ondelete="SET NULL"))
+    # Callbacks: the integration whose callback URL and secret this delivery uses.
+    integration_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("integration.id", ondelete="CASCADE")
+    )
     # Deliveries with the same key go out one at a time, in id order (events of one request stay in order).
     ordering_key: Mapped[str | None] = mapped_column(String(128))
     # pending, delivered, dead
@@ -39,6 +43,7 @@ class WebhookDelivery(IdMixin, Base):
     __table_args__ = (
         Index("ix_webhook_delivery_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_webhook_delivery_request_id", "request_id"),
+        Index("ix_webhook_delivery_integration_id_id", "integration_id", "id"),
         Index("ix_webhook_delivery_ordering_key_id", "ordering_key", "id"),
     )
 
