@@ -208,6 +208,40 @@ class RequestLink(ReadModel):
     reference: str
 
 
+class RequestTiming(ReadModel):
+    """How the request stands against its targets, from its own stamps and the clock. The due times are the
+    request's ``respond_by_at`` and ``resolve_by_at``."""
+
+    seconds_to_assign: int | None = Field(
+        default=None, description="From submission to the latest assignment; null until assigned", examples=[2]
+    )
+    seconds_to_accept: int | None = Field(
+        default=None, description="From submission to the first acceptance; null until accepted", examples=[1800]
+    )
+    seconds_to_resolve: int | None = Field(
+        default=None, examples=[75600],
+        description="From submission to the resolution, less the time spent awaiting the resident; null until "
+        "resolved (and again after a reopening)",
+    )
+    respond_met: bool | None = Field(
+        default=None,
+        description="Accepted by respond-by with no respond-by missed before (a missed one re-routes the "
+        "request); false as soon as a respond-by passes without acceptance; null while neither accepted nor "
+        "past due, and for a request ended without acceptance and without a miss",
+    )
+    resolve_met: bool | None = Field(
+        default=None,
+        description="Resolved by resolve-by (of the current cycle: a reopening starts a new one); false as soon "
+        "as resolve-by passes unresolved; null while open and not past due (a pause keeps moving it), and for a "
+        "request ended unresolved that never breached",
+    )
+    breached: bool = Field(description="A resolve-by has passed unresolved at least once")
+    escalation_level: int = Field(
+        description="0 while with the assignee; each resolve breach raises it one level (station head, "
+        "community staff, subdistrict duty desk, subdistrict staff)"
+    )
+
+
 class RequestRead(ReadModel):
     """A request as the caller may see it. ``reporter_phone`` is masked unless the caller is the reporter,
     the assignee, a participant or a manager over its area."""
@@ -257,6 +291,7 @@ class RequestRead(ReadModel):
     allowed_actions: list[str] = Field(
         default=[], description="Lifecycle actions the caller may take now", examples=[["accept", "decline"]]
     )
+    timing: RequestTiming = Field(description="Times to assign, accept and resolve, and whether targets were met")
 
 
 class EventRead(ReadModel):

@@ -28,6 +28,7 @@ from app.requests import lifecycle, repository
 from app.requests.errors import ActionForbidden, CategoryCodeTaken, CategoryNotFound, RequestNotFound
 from app.requests.lifecycle import Action, Facts, Party, Rules
 from app.requests.models import (
+    OPEN_STATUSES,
     Category,
     Channel,
     Priority,
@@ -47,6 +48,7 @@ from app.requests.schemas import (
     RequestCreate,
     RequestLink,
     RequestRead,
+    RequestTiming,
     StaffBrief,
 )
 
@@ -401,9 +403,47 @@ async def _reads(
                 rated_at=r.rated_at,
                 reopened_count=r.reopened_count,
                 allowed_actions=lifecycle.allowed_actions(parties, _facts(r), now, rules),
+                timing=_timing(r, now),
             )
         )
     return out
+
+
+def _timing(r: ServiceRequest, now: datetime) -> RequestTiming:
+    """The SLA block of a read: from the row's stamps and ``now`` only (no queries)."""
+
+    def seconds(since: datetime, until: datetime | None, less: int = 0) -> int | None:
+        return None if until is None else max(0, int((until - since).total_seconds()) - less)
+
+    is_open = Status(r.status) in OPEN_STATUSES
+    if r.accepted_at is not None:
+        respond_met = (
+            False if r.respond_breached_at is not None
+            else None if r.respond_by_at is None else r.accepted_at <= r.respond_by_at
+        )
+    elif r.respond_breached_at is not None or (is_open and r.respond_by_at is not None and now >= r.respond_by_at):
+        respond_met = False
+    else:
+        respond_met = None
+    if r.resolved_at is not None:
+        resolve_met = None if r.resolve_by_at is None else r.resolved_at <= r.resolve_by_at
+    elif is_open:
+        # While paused the deadline keeps moving unless the pause began after it had passed.
+        past = r.resolve_by_at is not None and now >= r.resolve_by_at and (
+            r.paused_at is None or r.paused_at >= r.resolve_by_at
+        )
+        resolve_met = False if past else None
+    else:
+        resolve_met = False if r.breached else None
+    return RequestTiming(
+        seconds_to_assign=seconds(r.submitted_at, r.assigned_at),
+        seconds_to_accept=seconds(r.submitted_at, r.accepted_at),
+        seconds_to_resolve=seconds(r.submitted_at, r.resolved_at, r.paused_seconds or 0),
+        respond_met=respond_met,
+        resolve_met=resolve_met,
+        breached=bool(r.breached),
+        escalation_level=r.escalation_level or 0,
+    )
 
 
 async def _visible(session: AsyncSession, actor: Actor, request_id: int, *, lock: bool = False) -> ServiceRequest:
