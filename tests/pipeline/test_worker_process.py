@@ -53,16 +53,19 @@ async def test_sigkilled_worker_loses_nothing_and_routes_each_request_once(clien
     log = tmp_path / "worker.log"
     first = _start_worker(database_url, log)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             routed = await _count(session, "SELECT count(*) FROM service_request WHERE status = 'assigned'")
             if routed >= 20:
                 break
+            assert first.poll() is None, "the worker exited:\n" + log.read_text()[-3000:]
             await asyncio.sleep(0.02)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         routed_at_kill = await _count(session, "SELECT count(*) FROM service_request WHERE status = 'assigned'")
-        assert 0 < routed_at_kill < REQUESTS, f"the kill must land mid-routing ({routed_at_kill} routed)"
+        assert 0 < routed_at_kill < REQUESTS, (
+            f"the kill must land mid-routing ({routed_at_kill} routed)\n" + log.read_text()[-3000:]
+        )
     finally:
         if first.poll() is None:
             first.kill()
