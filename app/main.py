@@ -26,6 +26,8 @@ TAGS = [
     {"name": "people", "description": "Staff with roles scoped to areas, absences with a backup, residents."},
     {"name": "categories", "description": "Request categories: names, priority, targets, routing rule, keywords."},
     {"name": "requests", "description": "Requests (诉求 / work orders): intake, lists, lifecycle actions, events."},
+    {"name": "routing", "description": "How each request was routed (the trace, step by step) and each staff "
+     "member's queue of open work, most urgent first."},
     {"name": "deliveries", "description": "Signed webhook deliveries (push notifications), their attempts, "
      "replays."},
     {"name": "health", "description": "Liveness and readiness for the operator."},
@@ -106,10 +108,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from app.people.router import router as people_router
     from app.requests.router import categories_router
     from app.requests.router import router as requests_router
+    from app.routing.router import router as routing_router
     from app.webhooks.router import router as webhooks_router
 
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     for router in (health_router, auth_router, areas_router, people_router, categories_router, requests_router,
-                   webhooks_router):
+                   routing_router, webhooks_router):
         app.include_router(router)
     return app

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, literal, select, union, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.areas.models import Area, AreaKind
 from app.people.models import Account, Staff, StaffAbsence, StaffRole
-from app.requests.models import OPEN_STATUSES, Category, ServiceRequest
+from app.requests.models import OPEN_STATUSES, Category, RequestEvent, RequestParticipant, ServiceRequest
 from app.routing.engine import BuildingRef, Candidate, CategoryRef
 from app.routing.models import RoutingDecision
 
@@ -19,10 +22,17 @@ ROUTABLE = ("submitted", "declined")
 
 
 async def lock_routable(session: AsyncSession, request_id: int) -> ServiceRequest | None:
-    """The request, locked, if it still waits for routing; None otherwise (the compare-and-set gate)."""
+    """The request, locked, if it still waits for routing; None otherwise (the compare-and-set gate).
+
+    A request routing left for triage waits for a manager, not for routing: a second run of its job (a
+    retry, a stalled job) must not decide again — the reconciler skips it for the same reason."""
     return await session.scalar(
         select(ServiceRequest)
-        .where(ServiceRequest.id == request_id, ServiceRequest.status.in_(ROUTABLE))
+        .where(
+            ServiceRequest.id == request_id,
+            ServiceRequest.status.in_(ROUTABLE),
+            ServiceRequest.needs_triage.is_(False),
+        )
         .with_for_update()
     )
 
@@ -170,11 +180,15 @@ async def last_assignee_in(session: AsyncSession, area_id: int) -> int | None:
 
 
 async def previous_assignees(session: AsyncSession, request_id: int) -> set[int]:
-    rows = await session.scalars(
-        select(RoutingDecision.assignee_staff_id).where(
-            RoutingDecision.request_id == request_id, RoutingDecision.assignee_staff_id.is_not(None)
-        )
+    """Everyone who has had the request: each routing decision's assignee and each assignment's staff member
+    (a manager's assignment by hand included, so a decline after it never routes back to the decliner)."""
+    decided = select(RoutingDecision.assignee_staff_id).where(
+        RoutingDecision.request_id == request_id, RoutingDecision.assignee_staff_id.is_not(None)
     )
+    assigned = select(RequestEvent.data["staff_id"].as_integer()).where(
+        RequestEvent.request_id == request_id, RequestEvent.kind == "transition", RequestEvent.action == "assign"
+    )
+    rows = await session.scalars(union(decided, assigned))
     return {r for r in rows if r is not None}
 
 
@@ -184,3 +198,93 @@ async def decisions_of(session: AsyncSession, request_id: int) -> list[RoutingDe
             select(RoutingDecision).where(RoutingDecision.request_id == request_id).order_by(RoutingDecision.id)
         )
     )
+
+
+# The queue: open work of one staff member ------------------------------------------------------------------
+
+# Statuses in which a request is on its assignee's desk (submitted and declined wait for routing instead).
+QUEUE_STATUSES = ("assigned", "accepted", "in_progress", "awaiting_resident", "reopened")
+
+_PRIORITY_RANK = case(
+    {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=ServiceRequest.priority, else_=4
+)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    reference: str
+    title: str
+    status: str
+    priority: str
+    category_code: str | None
+    category_name_zh: str | None
+    category_name_en: str | None
+    compound_name: str | None
+    building_name: str | None
+    unit: int | None
+    street_name: str | None
+    respond_by_at: datetime | None
+    resolve_by_at: datetime | None
+    accepted_at: datetime | None
+    paused: bool
+    needs_triage: bool
+    role: str
+
+
+def queue_statement(staff_id: int, *, include_participating: bool, limit: int) -> Select[Any]:
+    """The one statement behind :func:`queue_of` (kept apart so its plan can be checked).
+
+    The assignee branch is an index scan of (assignee_staff_id, status); the participant branch starts from
+    request_participant's staff_id index. Where someone is both, the assignee row wins.
+    """
+    mine = select(ServiceRequest.id.label("request_id"), literal("assignee").label("role")).where(
+        ServiceRequest.assignee_staff_id == staff_id, ServiceRequest.status.in_(QUEUE_STATUSES)
+    )
+    if include_participating:
+        joined = (
+            select(ServiceRequest.id, literal("participant"))
+            .join(RequestParticipant, RequestParticipant.request_id == ServiceRequest.id)
+            .where(
+                RequestParticipant.staff_id == staff_id,
+                ServiceRequest.status.in_(QUEUE_STATUSES),
+                ServiceRequest.assignee_staff_id.is_distinct_from(staff_id),
+            )
+        )
+        work = union_all(mine, joined).subquery("work")
+    else:
+        work = mine.subquery("work")
+
+    building = aliased(Area, name="building")
+    compound = aliased(Area, name="compound")
+    street = aliased(Area, name="street")
+    due = case((ServiceRequest.accepted_at.is_(None), ServiceRequest.respond_by_at), else_=ServiceRequest.resolve_by_at)
+    return (
+        select(
+            ServiceRequest.id, ServiceRequest.reference, ServiceRequest.title, ServiceRequest.status,
+            ServiceRequest.priority, Category.code, Category.name_zh, Category.name_en, compound.name, building.name,
+            ServiceRequest.unit, street.name, ServiceRequest.respond_by_at, ServiceRequest.resolve_by_at,
+            ServiceRequest.accepted_at, ServiceRequest.paused_at.is_not(None), ServiceRequest.needs_triage,
+            work.c.role,
+        )
+        .join(work, work.c.request_id == ServiceRequest.id)
+        .outerjoin(Category, Category.id == ServiceRequest.category_id)
+        .outerjoin(building, building.id == ServiceRequest.building_id)
+        .outerjoin(compound, compound.id == building.parent_id)
+        .outerjoin(street, street.id == ServiceRequest.street_id)
+        .order_by(due.asc().nulls_last(), _PRIORITY_RANK, ServiceRequest.id)
+        .limit(limit)
+    )
+
+
+async def queue_of(session: AsyncSession, staff_id: int, *, include_participating: bool, limit: int) -> list[QueueRow]:
+    """The open work of ``staff_id``, most urgent first, in one statement."""
+    stmt = queue_statement(staff_id, include_participating=include_participating, limit=limit)
+    return [QueueRow(*row) for row in await session.execute(stmt)]
+
+
+async def staff_names(session: AsyncSession, staff_ids: Sequence[int | None]) -> dict[int, str]:
+    wanted = {i for i in staff_ids if i is not None}
+    if not wanted:
+        return {}
+    return dict((await session.execute(select(Staff.id, Staff.full_name).where(Staff.id.in_(wanted)))).all())

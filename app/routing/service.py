@@ -4,21 +4,30 @@ the row's status is the gate, under a row lock."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.models import Area, AreaKind
+from app.core.actor import Actor
 from app.core.config import Settings
+from app.core.errors import Forbidden
 from app.requests import service as requests_service
 from app.requests.models import PRIORITY_RANK, Priority, RoutingRule, ServiceRequest
+from app.requests.schemas import CategoryBrief
 from app.routing import engine, repository
 from app.routing.engine import BuildingRef, Candidate, CategoryRef, FallbackLevel, TraceStep
 from app.routing.models import RoutingDecision
 from app.routing.notify import notify_staff
+from app.routing.schemas import QueueItem, QueueRead, RoutingDecisionRead, StaffRef, TraceStepRead
 from app.sla import clock as sla_clock
+from app.sla.calendar import DEFAULT_TIMEZONE
+
+LOCAL_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 # Rules that start at a level of the fallback chain rather than with a named person.
 RULE_STARTS_AT = {RoutingRule.station_head: AreaKind.compound, RoutingRule.community_desk: AreaKind.community}
@@ -73,9 +82,17 @@ async def locate(session: AsyncSession, request: ServiceRequest, radius_m: float
     if loc.building is None and loc.street is None and loc.area is None and request.latitude is not None:
         assert request.longitude is not None
         pool = await repository.buildings_near(session, request.latitude, request.longitude, radius_m)
-        building, _, steps = engine.nearest_building(request.latitude, request.longitude, pool, radius_m)
-        loc.steps += steps
-        loc.building = building
+        if pool:
+            building, _, steps = engine.nearest_building(request.latitude, request.longitude, pool, radius_m)
+            loc.steps += steps
+            loc.building = building
+        else:
+            # The pool is only the buildings inside the radius's box: the engine's "no building has
+            # coordinates" would mislead the reader.
+            loc.steps.append(TraceStep("where", "nearest_building", "none",
+                                       f"No building within {radius_m:g} m of the point.",
+                                       {"latitude": request.latitude, "longitude": request.longitude,
+                                        "radius_m": radius_m}))
     if loc.building is not None:
         loc.area = await session.get(Area, loc.building.id)
     elif loc.street is not None:
@@ -179,7 +196,8 @@ async def choose(
     assignee: int | None = None
     participants: list[int] = []
     used_rule: str | None = None
-    today = now.date()
+    # Absences are calendar days where the staff work, not UTC days (Xi'an's day starts at 16:00 UTC).
+    today = now.astimezone(LOCAL_ZONE).date()
 
     if start_level is None and loc.street is not None:
         chiefs = await repository.candidates(session, area_id=loc.street.id, roles=["street_chief"])
@@ -301,7 +319,83 @@ async def apply(
     if decision.assignee is not None:
         await notify_staff(session, request, [decision.assignee], event="request.assigned", now=now,
                            settings=settings, role="assignee")
-        if decision.participants:
-            await notify_staff(session, request, decision.participants, event="request.joined", now=now,
-                               settings=settings, role="participant")
+    # Participants hear of it even when nobody owns it yet: a hazard left for triage is still theirs to watch.
+    if decision.participants:
+        await notify_staff(session, request, decision.participants, event="request.joined", now=now,
+                           settings=settings, role="participant")
     return record
+
+
+# Reads: the trace and the queue ------------------------------------------------------------------------------
+
+
+async def list_decisions(session: AsyncSession, actor: Actor, request_id: int) -> list[RoutingDecisionRead]:
+    """A request's routing decisions, oldest first, each with its steps: for staff who may see the request
+    (403 for anyone else; 404 when the request is not theirs to see, whether or not it exists)."""
+    if not actor.is_staff:
+        raise Forbidden("Only staff may read routing decisions")
+    await requests_service._visible(session, actor, request_id)
+    decisions = await repository.decisions_of(session, request_id)
+    names = await repository.staff_names(
+        session, [s for d in decisions for s in (d.assignee_staff_id, *d.participant_staff_ids)]
+    )
+
+    def ref(staff_id: int) -> StaffRef:
+        return StaffRef(id=staff_id, name=names.get(staff_id, ""))
+
+    return [
+        RoutingDecisionRead(
+            id=d.id,
+            trigger=d.trigger,
+            outcome=d.outcome,
+            rule=d.rule,
+            assignee=ref(d.assignee_staff_id) if d.assignee_staff_id is not None else None,
+            participants=[ref(s) for s in d.participant_staff_ids],
+            escalation_level=d.escalation_level,
+            created_at=d.created_at,
+            steps=[TraceStepRead.model_validate(s) for s in d.steps],
+        )
+        for d in decisions
+    ]
+
+
+async def my_queue(
+    session: AsyncSession, actor: Actor, *, include_participating: bool, limit: int, now: datetime
+) -> QueueRead:
+    """The caller's open work (assigned, accepted, in progress, awaiting the resident, reopened), most urgent
+    first: the next deadline (respond-by until accepted, then resolve-by; none last), then priority, then id.
+    ``seconds_left`` counts from ``now`` and is negative when overdue. Staff only."""
+    if not actor.is_staff or actor.staff_id is None:
+        raise Forbidden("Only staff have a queue")
+    rows = await repository.queue_of(session, actor.staff_id, include_participating=include_participating,
+                                     limit=limit)
+    items: list[QueueItem] = []
+    for r in rows:
+        which = "respond" if r.accepted_at is None else "resolve"
+        due = r.respond_by_at if which == "respond" else r.resolve_by_at
+        items.append(
+            QueueItem(
+                id=r.id,
+                reference=r.reference,
+                title=r.title,
+                status=r.status,
+                priority=r.priority,
+                category=(
+                    CategoryBrief(code=r.category_code, name_zh=r.category_name_zh or "",
+                                  name_en=r.category_name_en or "")
+                    if r.category_code is not None
+                    else None
+                ),
+                compound_name=r.compound_name,
+                building_name=r.building_name,
+                unit=r.unit,
+                street_name=r.street_name,
+                due_at=due,
+                which=which if due is not None else None,
+                seconds_left=math.floor((due - now).total_seconds()) if due is not None else None,
+                paused=r.paused,
+                needs_triage=r.needs_triage,
+                role="participant" if r.role == "participant" else "assignee",
+            )
+        )
+    return QueueRead(as_of=now, items=items)
