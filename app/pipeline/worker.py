@@ -6,6 +6,7 @@ import logging
 
 from app.audit import listener as audit_listener
 from app.core.config import Settings
+from app.db import registry  # noqa: F401  (every model mapped: foreign keys across domains resolve)
 from app.pipeline.app import use_database
 
 logger = logging.getLogger(__name__)
