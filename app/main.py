@@ -30,6 +30,13 @@ TAGS = [
      "member's queue of open work, most urgent first."},
     {"name": "deliveries", "description": "Signed webhook deliveries (push notifications), their attempts, "
      "replays."},
+    {"name": "integrations", "description": "Machine clients (hotline platforms, wristband gateways): API keys, "
+     "hotline work orders, signed callbacks."},
+    {"name": "open311", "description": "Open311 GeoReport v2, so standard civic-issue clients work unchanged."},
+    {"name": "volunteers", "description": "Teams, volunteers, tasks matched by skill, place and load, the hours "
+     "ledger."},
+    {"name": "care", "description": "Elder profiles, care records, wristband readings and alarms (sensitive)."},
+    {"name": "reports", "description": "The three rates, times to respond and resolve, the monthly bulletin."},
     {"name": "health", "description": "Liveness and readiness for the operator."},
 ]
 
@@ -37,6 +44,8 @@ TAGS = [
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    from app.db import registry  # noqa: F401  (every model mapped before the first flush)
+
     audit_listener.install()
 
     @contextlib.asynccontextmanager
@@ -114,5 +123,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     for router in (health_router, auth_router, areas_router, people_router, categories_router, requests_router,
                    routing_router, webhooks_router):
+        app.include_router(router)
+    from app.care.router import router as care_router
+    from app.integrations.router import router as integrations_router
+    from app.open311.router import router as open311_router
+    from app.reports.router import router as reports_router
+    from app.volunteers.router import router as volunteers_router
+
+    for router in (integrations_router, open311_router, volunteers_router, care_router, reports_router):
         app.include_router(router)
     return app
