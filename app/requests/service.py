@@ -317,6 +317,81 @@ async def submit_request(
     return (await _reads(session, actor, [request], now=now, rules=rules))[0]
 
 
+@dataclass(frozen=True)
+class MachineIntake:
+    """A request pushed in by an integration (an Open311 client, a hotline platform), already checked by that
+    integration's own intake: its words, place and caller. ``area`` (id, path) is where it is filed until
+    routing knows better, usually the integration's area; ``building`` (inside that area) when the client
+    named one."""
+
+    channel: Channel
+    integration_id: int
+    area: tuple[int, str]
+    title: str
+    description: str = ""
+    category: Category | None = None
+    priority: Priority | None = None
+    building: Area | None = None
+    unit: int | None = None
+    room: str | None = None
+    address_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    photos: tuple[str, ...] = ()
+    external_reference: str | None = None
+    # Kept on the ``submit`` event: what the integration sent that has no column (e.g. Open311 attributes).
+    event_data: dict[str, Any] | None = None
+
+
+async def submit_machine_request(
+    session: AsyncSession, actor: Actor, intake: MachineIntake, *, clock: Clock
+) -> ServiceRequest:
+    """Files a request for an integration (``actor`` is its integration actor). The same guarantees as
+    ``submit_request``: status ``submitted`` stamped now, one ``submit`` event, and a ``route_request`` job
+    committed with the request or not at all. Returns the row, its ``reference`` loaded."""
+    if not actor.is_integration:
+        raise Forbidden("Only integrations file requests through machine intake")
+    category = intake.category
+    area_id, area_path = (intake.building.id, intake.building.path) if intake.building else intake.area
+    now = clock.now()
+    request = ServiceRequest(
+        channel=intake.channel,
+        integration_id=intake.integration_id,
+        external_reference=intake.external_reference,
+        category_id=category.id if category else None,
+        priority=intake.priority or (Priority(category.default_priority) if category else Priority.normal),
+        title=intake.title,
+        description=intake.description,
+        area_id=area_id,
+        area_path=area_path,
+        building_id=intake.building.id if intake.building else None,
+        unit=intake.unit,
+        room=intake.room,
+        address_text=intake.address_text,
+        latitude=intake.latitude,
+        longitude=intake.longitude,
+        reporter_name=intake.reporter_name,
+        reporter_phone=intake.reporter_phone,
+        photos=list(intake.photos),
+        status=Status.submitted,
+        needs_triage=False,
+        submitted_at=now,
+        created_at=now,
+        paused_seconds=0,
+        reopened_count=0,
+    )
+    session.add(request)
+    await session.flush()
+    await session.refresh(request, ["reference"])
+    _append_event(session, request, actor, now, action="submit", from_status=None, to_status=Status.submitted,
+                  data=intake.event_data)
+    await publish_submitted(session, request.id)
+    await session.flush()
+    return request
+
+
 # Reads --------------------------------------------------------------------------------------------------
 
 
