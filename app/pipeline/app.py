@@ -19,6 +19,7 @@ TASK_MODULES: list[str] = [
     "app.pipeline.maintenance",
     "app.routing.tasks",
     "app.sla.tasks",
+    "app.reports.tasks",
 ]
 
 # Task names are the seam between domains: a lower domain rings a higher one's doorbell by name.
