@@ -1,4 +1,4 @@
-"""The ``doorstep`` command: serve, worker, migrate, demo, import, users create."""
+"""The ``doorstep`` command: serve, worker, migrate, demo, import, users create, integrations create."""
 
 from __future__ import annotations
 
@@ -196,6 +196,43 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_integrations_create(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    from app.core.errors import AppError
+    from app.integrations.service import create_integration_unchecked
+
+    database_url, embedded = _with_database(settings)
+    try:
+        run_migrations(database_url)
+
+        async def work(session: Any) -> Any:
+            return await create_integration_unchecked(
+                session, name=args.name, kind=args.kind, area_code=args.area, callback_url=args.callback_url,
+                now=datetime.now(UTC),
+            )
+
+        try:
+            created = _run_in_session(database_url, work)
+        except AppError as error:
+            print(f"not created: {error.detail}", file=sys.stderr)
+            return 1
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            print(f"not created: {problems}", file=sys.stderr)
+            return 1
+        print(f"created integration {created.id} ({created.name}, {created.kind}) over {created.area.name}")
+        print("Store these now; they are not shown again.")
+        print(f"API key (send as X-API-Key): {created.api_key}")
+        print(f"Callback secret (verifies X-Doorstep-Signature): {created.callback_secret}")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doorstep", description="Doorstep community-service backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--area", required=True, help="the area's code, e.g. 610112")
     create.add_argument("--department")
     create.set_defaults(func=cmd_users_create)
+
+    integrations = sub.add_parser("integrations", help="manage machine clients (hotline platforms, gateways)")
+    integrations_sub = integrations.add_subparsers(dest="integrations_command", required=True)
+    register = integrations_sub.add_parser(
+        "create", help="register an integration and print its API key and callback secret (shown once)"
+    )
+    register.add_argument("--name", required=True)
+    register.add_argument("--kind", required=True, choices=["hotline", "device_gateway", "open311_client"])
+    register.add_argument("--area", required=True, help="the area's code, e.g. 610112 (its subtree is the scope)")
+    register.add_argument("--callback-url", help="where status changes are POSTed (http or https)")
+    register.set_defaults(func=cmd_integrations_create)
     return parser
 
 

@@ -19,6 +19,7 @@ TASK_MODULES: list[str] = [
     "app.pipeline.maintenance",
     "app.routing.tasks",
     "app.sla.tasks",
+    "app.integrations.tasks",
     "app.reports.tasks",
 ]
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from app.auth.dependencies import CurrentActor, StaffActor
+from app.core import idempotency
+from app.core.idempotency import IdempotencyKey
 from app.core.openapi import errors
 from app.core.schemas import AwareDatetime, Page
 from app.db.dependencies import ClockDep, SessionDep
@@ -92,14 +94,21 @@ async def update_category(code: str, body: CategoryUpdate, actor: StaffActor, se
         "A request need not name a building: `address_text` or `latitude`/`longitude` are enough, and routing "
         "locates it. Its area is the building or street; else the reporter's building; else the staff "
         "member's first role's area. Priority: staff may set it; else the category's default; else normal.\n\n"
-        "The request starts `submitted` and is handed to routing in the same transaction."
+        "The request starts `submitted` and is handed to routing in the same transaction.\n\n"
+        "Send an `Idempotency-Key` to make retries safe: the same key and body within 24 hours return the "
+        "first response instead of filing again."
     ),
     responses=errors(401, 403, 413, 422),
 )
 async def submit_request(
-    body: RequestCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep, rules: RulesDep
-) -> RequestRead:
-    return await service.submit_request(session, actor, body, clock=clock, rules=rules)
+    request: Request, body: RequestCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep,
+    rules: RulesDep, idempotency_key: IdempotencyKey = None,
+) -> Any:
+    return await idempotency.idempotent(
+        session, owner=idempotency.owner_of(actor), key=idempotency_key, now=clock.now(), status=201,
+        fingerprint=idempotency.fingerprint(request.method, request.url.path, body),
+        run=lambda: service.submit_request(session, actor, body, clock=clock, rules=rules),
+    )
 
 
 @router.get(

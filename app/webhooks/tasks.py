@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, column, select, table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.pipeline import runtime
 from app.pipeline.app import pipeline
@@ -24,9 +26,29 @@ def _policy() -> service.RetryPolicy:
     )
 
 
-def _secret_for(delivery: WebhookDelivery) -> str:
-    # Push deliveries are signed with the gateway's secret; integration callbacks will bring their own.
-    return runtime.current().settings.push_gateway_secret
+# Webhooks sit below integrations: the integration's table is named here, not imported.
+_integration = table("integration", column("id", BigInteger), column("callback_secret", String))
+
+
+async def _secret_for(session: AsyncSession, delivery_id: int) -> Callable[[WebhookDelivery], str]:
+    """What signs a delivery: the push gateway's secret, or for an integration callback (channel ``callback``)
+    its integration's ``callback_secret``. Read before the attempt, which signs synchronously; a callback is
+    never signed with another secret."""
+    push_secret = runtime.current().settings.push_gateway_secret
+    callback_secret = await session.scalar(
+        select(_integration.c.callback_secret)
+        .join(WebhookDelivery, WebhookDelivery.integration_id == _integration.c.id)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.channel == "callback")
+    )
+
+    def secret_for(delivery: WebhookDelivery) -> str:
+        if delivery.channel != "callback":
+            return push_secret
+        if callback_secret is None:
+            raise RuntimeError(f"callback delivery {delivery.id} has no integration secret to sign with")
+        return callback_secret
+
+    return secret_for
 
 
 @pipeline.task(name=service.DELIVER_TASK, queue="deliveries")
@@ -37,7 +59,7 @@ async def deliver_webhook(delivery_id: int) -> None:
             session,
             delivery_id,
             http=rt.http,
-            secret_for=_secret_for,
+            secret_for=await _secret_for(session, delivery_id),
             policy=_policy(),
             now=rt.clock.now(),
             request_timeout_seconds=rt.settings.webhook_timeout_seconds,
