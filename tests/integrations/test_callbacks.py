@@ -65,7 +65,7 @@ async def test_each_status_change_reaches_the_receiver_once_in_order_signed(clie
     assert [i["payload"]["status"] for i in items] == ["resolved", "in_progress", "accepted", "assigned", "submitted"]
     assert all(i["status"] == "delivered" and len(i["attempt_log"]) == 1 for i in items)
     assert all(i["target_url"] == receiver.url and i["channel"] == "callback" for i in items)
-    # So does the district admin; staff managers' delivery list (push) does not mix them in by accident.
+    # So does its district admin; a station head over the request does not administer the integration.
     by_admin = await client.get(f"/api/v1/integrations/{hotline['id']}/deliveries", headers=w.h["admin"])
     assert [i["id"] for i in by_admin.json()["items"]] == [i["id"] for i in items]
     assert (await client.get(f"/api/v1/integrations/{hotline['id']}/deliveries",
