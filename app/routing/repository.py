@@ -60,23 +60,36 @@ async def _building_refs(session: AsyncSession, where: Sequence[object]) -> list
     return [BuildingRef(*row) for row in rows]
 
 
-async def buildings_of_compounds_named_in(session: AsyncSession, text: str) -> list[BuildingRef]:
-    """Buildings of every compound whose name (without a trailing 小区) appears in ``text``, or whose name
-    contains a leading part of it; the engine decides which one is meant."""
+def _inside(within: str | None) -> list[object]:
+    return [Area.path.startswith(within, autoescape=True)] if within else []
+
+
+async def buildings_of_compounds_named_in(
+    session: AsyncSession, text: str, within: str | None = None
+) -> list[BuildingRef]:
+    """Buildings of every compound (inside ``within``'s subtree, if given) whose name (without a trailing 小区)
+    appears in ``text``; the engine decides which one is meant."""
     bare = func.regexp_replace(Area.name, "小区$", "")
     compound_ids = select(Area.id).where(
-        Area.kind == AreaKind.compound, func.length(bare) >= 2, func.strpos(text, bare) > 0
+        Area.kind == AreaKind.compound, func.length(bare) >= 2, func.strpos(text, bare) > 0, *_inside(within)
     )
     return await _building_refs(session, [Area.parent_id.in_(compound_ids)])
 
 
-async def buildings_near(session: AsyncSession, lat: float, lon: float, radius_m: float) -> list[BuildingRef]:
-    """Buildings inside a bounding box of ``radius_m`` around the point (the engine measures exactly)."""
+async def buildings_near(
+    session: AsyncSession, lat: float, lon: float, radius_m: float, within: str | None = None
+) -> list[BuildingRef]:
+    """Buildings inside a bounding box of ``radius_m`` around the point (and inside ``within``'s subtree, if
+    given); the engine measures exactly."""
     dlat = radius_m / 111_320.0
     dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
     return await _building_refs(
         session,
-        [Area.latitude.between(lat - dlat, lat + dlat), Area.longitude.between(lon - dlon, lon + dlon)],
+        [
+            Area.latitude.between(lat - dlat, lat + dlat),
+            Area.longitude.between(lon - dlon, lon + dlon),
+            *_inside(within),
+        ],
     )
 
 

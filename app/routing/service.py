@@ -59,6 +59,10 @@ async def locate(session: AsyncSession, request: ServiceRequest, radius_m: float
     """The building or street from its id; else from the address text; else the nearest building within
     ``radius_m``; else the best-known area (the request then needs triage if nobody is found there)."""
     loc = Location(unit=request.unit)
+    # A request filed at a coarse area (an integration's, a staff member's) is located inside that area, never
+    # outside it: a hotline platform for one district cannot land work in another.
+    filed_at = await session.get(Area, request.area_id) if request.area_id else None
+    within = filed_at.path if filed_at is not None and filed_at.kind != AreaKind.building else None
     if request.building_id is not None:
         loc.building = await repository.building_ref(session, request.building_id)
         loc.steps.append(TraceStep("where", "building_id", "given", f"Building #{request.building_id} was given.",
@@ -69,7 +73,7 @@ async def locate(session: AsyncSession, request: ServiceRequest, radius_m: float
                                    {"street_id": request.street_id}))
     if loc.building is None and loc.street is None and request.address_text:
         parsed = engine.parse_address(request.address_text)
-        pool = await repository.buildings_of_compounds_named_in(session, request.address_text)
+        pool = await repository.buildings_of_compounds_named_in(session, request.address_text, within)
         building, steps = engine.match_building(parsed, pool)
         loc.steps += steps
         if building is not None:
@@ -81,7 +85,7 @@ async def locate(session: AsyncSession, request: ServiceRequest, radius_m: float
                 loc.area = await session.get(Area, compound_id)
     if loc.building is None and loc.street is None and loc.area is None and request.latitude is not None:
         assert request.longitude is not None
-        pool = await repository.buildings_near(session, request.latitude, request.longitude, radius_m)
+        pool = await repository.buildings_near(session, request.latitude, request.longitude, radius_m, within)
         if pool:
             building, _, steps = engine.nearest_building(request.latitude, request.longitude, pool, radius_m)
             loc.steps += steps

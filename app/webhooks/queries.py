@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actor import MANAGER_ROLES, Actor
@@ -28,7 +28,11 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
         if managed
         else false()
     )
-    return or_(WebhookDelivery.recipient_staff_id == actor.staff_id, in_managed_areas)
+    # Staff see push notifications; integration callbacks belong to the integration and its admins.
+    return and_(
+        WebhookDelivery.channel == "push",
+        or_(WebhookDelivery.recipient_staff_id == actor.staff_id, in_managed_areas),
+    )
 
 
 async def _reads(session: AsyncSession, rows: list[WebhookDelivery]) -> list[DeliveryRead]:
