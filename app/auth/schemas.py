@@ -26,6 +26,7 @@ class MeRead(BaseModel):
     phone: str | None = None
     staff_id: int | None = None
     resident_id: int | None = None
+    volunteer_id: int | None = None
     building_id: int | None = None
     unit: int | None = None
     room: str | None = None

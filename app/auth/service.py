@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.models import Area
@@ -13,6 +13,16 @@ from app.auth.schemas import MeRead, RoleRead, Token
 from app.core.actor import Actor, RoleGrant
 from app.core.security import DUMMY_HASH, create_access_token, verify_password_async
 from app.people.models import Account, Resident, Staff, StaffRole
+
+# The volunteers domain sits above auth: its table is named here, not imported (app/volunteers/models.py).
+_volunteer = table(
+    "volunteer",
+    column("id"),
+    column("account_id"),
+    column("full_name"),
+    column("phone"),
+    column("is_active", Boolean),
+)
 
 
 async def sign_in(
@@ -55,6 +65,13 @@ async def load_actor(session: AsyncSession, account_id: int) -> Actor:
             for role, path in rows
         )
         return Actor(account_id=account.id, kind="staff", username=account.username, staff_id=staff.id, roles=grants)
+    if account.kind == "volunteer":
+        volunteer_id = await session.scalar(
+            select(_volunteer.c.id).where(_volunteer.c.account_id == account.id, _volunteer.c.is_active.is_(True))
+        )
+        if volunteer_id is None:
+            raise InvalidToken("This account has no active volunteer profile")
+        return Actor(account_id=account.id, kind="volunteer", username=account.username, volunteer_id=volunteer_id)
     resident = await session.scalar(select(Resident).where(Resident.account_id == account.id))
     if resident is None:
         raise InvalidToken("This account has no resident profile")
@@ -95,6 +112,20 @@ async def describe(session: AsyncSession, actor: Actor) -> MeRead:
             phone=staff.phone,
             staff_id=staff.id,
             roles=roles,
+        )
+    if actor.volunteer_id is not None:
+        volunteer = (
+            await session.execute(
+                select(_volunteer.c.full_name, _volunteer.c.phone).where(_volunteer.c.id == actor.volunteer_id)
+            )
+        ).one()
+        return MeRead(
+            account_id=actor.account_id or 0,
+            username=actor.username,
+            kind="volunteer",
+            full_name=volunteer.full_name,
+            phone=volunteer.phone,
+            volunteer_id=actor.volunteer_id,
         )
     resident = await session.get_one(Resident, actor.resident_id)
     return MeRead(

@@ -27,6 +27,7 @@ class Actor:
     resident_id: int | None = None
     building_id: int | None = None
     integration_id: int | None = None
+    volunteer_id: int | None = None
     roles: tuple[RoleGrant, ...] = field(default_factory=tuple)
 
     @property

@@ -20,6 +20,7 @@ TASK_MODULES: list[str] = [
     "app.routing.tasks",
     "app.sla.tasks",
     "app.integrations.tasks",
+    "app.care.tasks",
     "app.reports.tasks",
 ]
 
