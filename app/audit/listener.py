@@ -31,11 +31,13 @@ def _jsonable(value: Any) -> Any:
 def _changes(obj: Any, *, only_modified: bool) -> dict[str, Any]:
     state = inspect(obj)
     out: dict[str, Any] = {}
+    # A model names its sensitive columns in ``__audit_redact__``: the trail says they changed, not to what.
+    redacted = _SECRET_COLUMNS | getattr(obj, "__audit_redact__", frozenset())
     for attr in state.mapper.column_attrs:
         key = attr.key
-        if key in _SECRET_COLUMNS:
-            if state.attrs[key].history.has_changes():
-                out[key] = "(changed)"
+        if key in redacted:
+            if state.attrs[key].history.has_changes() or not only_modified:
+                out[key] = "(redacted)"
             continue
         if only_modified:
             history = state.attrs[key].history
