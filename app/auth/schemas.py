@@ -21,7 +21,7 @@ class RoleRead(BaseModel):
 class MeRead(BaseModel):
     account_id: int
     username: str
-    kind: str = Field(description="staff or resident", examples=["staff"])
+    kind: str = Field(description="staff, resident or volunteer", examples=["staff"])
     full_name: str
     phone: str | None = None
     staff_id: int | None = None
