@@ -39,6 +39,16 @@ FROM request_event s JOIN request_event a ON a.request_id = s.request_id AND a.a
 WHERE s.action = 'submit' AND s.request_id > %(after)s
 """
 
+# Where the time goes: waiting for a worker (deferred → started) and running the job (started → succeeded).
+BREAKDOWN_SQL = """
+SELECT extract(epoch FROM s.at - d.at) * 1000, extract(epoch FROM f.at - s.at) * 1000
+FROM procrastinate_jobs j
+JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
+JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'started'
+JOIN procrastinate_events f ON f.job_id = j.id AND f.type = 'succeeded'
+WHERE j.task_name = 'route_request' AND (j.args ->> 'request_id')::bigint > %(after)s
+"""
+
 
 async def submit_all(base_url: str, bearer: str, buildings: list[int], rate: float, seconds: float) -> list[float]:
     total = int(rate * seconds)
@@ -113,6 +123,11 @@ def main() -> None:
             wait_all_assigned(url, warm_up + total)
         with psycopg.connect(libpq_conninfo(url)) as conn:
             latencies = [float(r[0]) for r in conn.execute(LATENCY_SQL, {"after": warm_up})]
+            breakdown = conn.execute(BREAKDOWN_SQL, {"after": warm_up}).fetchall()
+    waits = [float(r[0]) for r in breakdown]
+    runs = [float(r[1]) for r in breakdown]
+    print(f"routing job: waiting for a worker p50 {percentile(waits, 50):.1f} ms, p99 {percentile(waits, 99):.1f} ms;"
+          f" running p50 {percentile(runs, 50):.1f} ms, p99 {percentile(runs, 99):.1f} ms")
     print(f"commit → assignment commit over {len(latencies)} requests at {args.rate:g}/s: "
           f"p50 {percentile(latencies, 50):.1f} ms, p90 {percentile(latencies, 90):.1f} ms, "
           f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms "
