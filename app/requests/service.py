@@ -930,7 +930,7 @@ async def apply_routing(
         if reason is not None:
             raise IllegalTransition(reason, allowed_actions=[])
         _assign(session, SYSTEM, request, assignee_staff_id, now, data=data)
-    await session.flush()
+    # No flush here: the caller (routing, then the SLA clock) changes the row again; one UPDATE at commit.
 
 
 async def record_event(

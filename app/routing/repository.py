@@ -99,7 +99,10 @@ async def building_ref(session: AsyncSession, building_id: int) -> BuildingRef |
 
 
 async def categories(session: AsyncSession) -> list[CategoryRef]:
-    rows = await session.scalars(select(Category).where(Category.is_active).order_by(Category.sort_order))
+    rows = list(await session.scalars(select(Category).where(Category.is_active).order_by(Category.sort_order)))
+    # The identity map holds rows weakly: keep them for the job's session so the SLA clock's lookups of the
+    # request's category are answered from memory instead of the database.
+    session.info.setdefault("loaded_categories", []).extend(rows)
     return [category_ref(c) for c in rows]
 
 
