@@ -19,9 +19,9 @@ class ReportRollup(IdMixin, Base):
     """Counts and time histograms of the requests submitted on one local day (or in one local month), in one
     area, in one category.
 
-    ``area_depth`` says how deep areas are kept: 1 rolls every request up to its subdistrict, 2 to its
-    community (or street); a request filed higher up than that stays on its own area. Rows exist for
-    (day, depth 1), (month, depth 1) and (month, depth 2).
+    ``area_depth`` says how deep areas are kept: 0 rolls every request up to its district, 1 to its
+    subdistrict, 2 to its community (or street); a request filed higher up than that stays on its own area.
+    Rows exist for days at depths 0 and 1 and for months at depths 0, 1 and 2.
     """
 
     __tablename__ = "report_rollup"

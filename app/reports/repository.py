@@ -16,17 +16,18 @@ an area's subtree. Each request contributes facts that depend on its row alone (
   time spent awaiting the resident (``paused_seconds``). Whole seconds.
 
 **Rollups.** ``report_rollup`` holds the sums of those facts and a histogram of each time
-(``app.reports.metrics``) per local day or month × area × category, at three grains: (day, subdistrict),
-(month, subdistrict), (month, community). At 24 M requests a year that is about 1.9 M + 62 k + 620 k rows; a
-district's month is about 300 rows at subdistrict depth and 3 k at community depth, whatever the size of the
-request table. There is no assignee dimension: with a captain per building (137 k of them) it would be a row
+(``app.reports.metrics``) per local day or month × area × category, at five grains: days by district and by
+subdistrict, months by district, subdistrict and community (``GRAINS``). At 24 M requests a year that is about
+88 k + 1.9 M day rows and 2.9 k + 62 k + 620 k month rows; a question reads the coarsest grain that can answer
+it (a district's month: 15 rows; its subdistricts: about 300; its communities: about 3 k), whatever the size of
+the request table. There is no assignee dimension: with a captain per building (137 k of them) it would be a row
 per request; questions about one assignee go to the base table through the assignee index.
 
 **Keeping them current.** A trigger on ``service_request`` (migration 0007) writes the old row state (sign -1)
 and the new one (+1) into ``report_change`` whenever something counted changes, in the writer's own
 transaction: a change is logged if and only if it commits. Every 10 seconds the pipeline's ``report_fold``
 deletes a batch of change rows and adds their facts into the rollups in one statement (``DELETE … RETURNING``,
-``GROUPING SETS`` over the three grains, ``INSERT … ON CONFLICT DO UPDATE`` adding counts and histograms)
+``GROUPING SETS`` over the five grains, ``INSERT … ON CONFLICT DO UPDATE`` adding counts and histograms)
 under an advisory lock. A change row is folded exactly once, because it is deleted by the transaction that
 adds it; a second run finds nothing to do.
 
@@ -46,14 +47,15 @@ deeper than a community; not by assignee; day and week groups at subdistrict dep
 from month rows, the days around them from day rows. Otherwise the base table answers ("live") through the
 ``area_path`` and assignee indexes, with exact percentiles; its cost follows the requests in the answer.
 
-**Rebuilding.** ``rebuild_statements`` recompute everything from ``service_request`` (the data generator; after
-a change of definitions), in one repeatable-read snapshot so that no change is counted twice or lost.
+**Rebuilding.** ``rebuild`` recomputes everything from ``service_request`` (the data generator; after a change of
+definitions) in one repeatable-read snapshot, so that no change is counted twice or lost; it reads the requests
+a range of ids at a time and adds each range's sums in, so memory stays bounded at any size.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -76,8 +78,8 @@ COUNTS = (
     "breached",
     "reopened",
 )
-# The grains kept: (period, area depth).
-GRAINS = (("day", 1), ("month", 1), ("month", 2))
+# The grains kept: (period, area depth). Each question reads the coarsest that can answer it.
+GRAINS = (("day", 0), ("day", 1), ("month", 0), ("month", 1), ("month", 2))
 FOLD_LOCK = 0x7265_706F_7274  # pg_advisory_xact_lock key of the fold ("report")
 FOLD_BATCH = 20_000
 
@@ -134,8 +136,10 @@ def _facts(inputs: str) -> str:
 
 
 def _truncate(column: str, depth: int) -> str:
-    """The path of ``column``'s ancestor at ``depth`` (0: district), or the whole path when shallower."""
-    return f"substring({column} from '^(/(?:[0-9]+/){{1,{depth + 1}}})')"
+    """The path of ``column``'s ancestor at ``depth`` (0: district), or the whole path when shallower.
+    (split_part, not a regular expression: this runs once per request in a rebuild.)"""
+    parts = " || '/' || ".join(f"split_part({column}, '/', {n})" for n in range(2, depth + 3))
+    return f"CASE WHEN split_part({column}, '/', {depth + 2}) = '' THEN {column} ELSE '/' || {parts} || '/' END"
 
 
 def _last_id(path_sql: str) -> str:
@@ -162,35 +166,35 @@ def _unpacked(packed: str) -> str:
 
 
 def _grouped_rollups(facts: str, grains: Sequence[tuple[str, int]]) -> str:
-    """Rollup rows (one per grain × key) summing ``facts``: one grain, or all of ``GRAINS`` at once."""
-    if len(grains) == 1:
-        (period, depth), = grains
-        time = "f.day" if period == "day" else "f.month"
-        period_sql, depth_sql, period_on, path = f"'{period}'", str(depth), time, f"f.p{depth}"
-        group_by = f"{time}, f.p{depth}, f.category_id"
-    else:
-        assert tuple(grains) == GRAINS
-        period_sql = "CASE WHEN GROUPING(f.day) = 0 THEN 'day' ELSE 'month' END"
-        depth_sql = "CASE WHEN GROUPING(f.p1) = 0 THEN 1 ELSE 2 END"
-        period_on, path = "coalesce(f.day, f.month)", "coalesce(f.p1, f.p2)"
-        group_by = "GROUPING SETS ((f.day, f.p1, f.category_id), (f.month, f.p1, f.category_id), " \
-                   "(f.month, f.p2, f.category_id))"
+    """Rollup rows (one per grain × key) summing ``facts``, for some of ``GRAINS`` at once."""
+    assert grains and set(grains) <= set(GRAINS)
+    times = sorted({"f.day" if period == "day" else "f.month" for period, _ in grains})
+    paths = sorted({f"f.p{depth}" for _, depth in grains})
+    period_sql = "CASE WHEN GROUPING(f.day) = 0 THEN 'day' ELSE 'month' END" if len(times) > 1 else (
+        "'day'" if times == ["f.day"] else "'month'")
+    depth_sql = paths[0][-1]
+    if len(paths) > 1:
+        whens = " ".join(f"WHEN GROUPING({p}) = 0 THEN {p[-1]}" for p in paths[:-1])
+        depth_sql = f"CASE {whens} ELSE {paths[-1][-1]} END"
+    sets = ", ".join(
+        f"(f.{'day' if period == 'day' else 'month'}, f.p{depth}, f.category_id)" for period, depth in grains
+    )
     sums = ", ".join(f"sum(f.sign * f.{c})::int AS {c}" for c in COUNTS)
     return f"""
     SELECT g.period, g.area_depth, g.period_on, {_last_id('g.area_path')} AS area_id, g.area_path, g.category_id,
            g.requests, {", ".join(f"g.{c}" for c in COUNTS)},
            {_unpacked("g.accept_packed")} AS accept_histogram, {_unpacked("g.resolve_packed")} AS resolve_histogram
     FROM (
-      SELECT {period_sql} AS period, {depth_sql} AS area_depth, {period_on} AS period_on, {path} AS area_path,
-             f.category_id, sum(f.sign)::int AS requests, {sums},
+      SELECT {period_sql} AS period, {depth_sql} AS area_depth, coalesce({", ".join(times)}) AS period_on,
+             coalesce({", ".join(paths)}) AS area_path, f.category_id, sum(f.sign)::int AS requests, {sums},
              {_packed_histogram("f.accept_bucket")} AS accept_packed,
              {_packed_histogram("f.resolve_bucket")} AS resolve_packed
       FROM (
-        SELECT x.*, date_trunc('month', x.day)::date AS month, {_truncate("x.area_path", 1)} AS p1,
-               {_truncate("x.area_path", 2)} AS p2
+        SELECT x.*, date_trunc('month', x.day)::date AS month,
+               {", ".join(f"{_truncate('x.area_path', depth)} AS p{depth}" for depth in sorted({d for _, d in grains}))}
         FROM ({facts}) x
       ) f
-      GROUP BY {group_by}
+      GROUP BY GROUPING SETS ({sets})
     ) g"""
 
 
@@ -207,22 +211,28 @@ def _added(column: str) -> str:
     )
 
 
-_FOLD = text(
-    f"""
-    WITH moved AS (
-      DELETE FROM report_change WHERE id IN (SELECT id FROM report_change ORDER BY id LIMIT :limit)
-      RETURNING *
-    ), upserted AS (
+def _upsert(facts: str, grains: Sequence[tuple[str, int]] = GRAINS, *, ordered: bool = False) -> str:
+    """Adds the facts' sums into the rollups (creating rows as needed); returns (id, requests) of each row.
+    ``ordered``: in key order, so that concurrent writers lock rows in the same order."""
+    order = " ORDER BY 1, 2, 3, 5, 6" if ordered else ""
+    return f"""
       INSERT INTO report_rollup AS t ({_ROLLUP_COLUMNS})
-      {_grouped_rollups(_facts(_change_inputs("moved")), GRAINS)}
+      {_grouped_rollups(facts, grains)}{order}
       ON CONFLICT (period, area_depth, period_on, area_path, category_id) DO UPDATE SET
         requests = t.requests + excluded.requests,
         {", ".join(f"{c} = t.{c} + excluded.{c}" for c in COUNTS)},
         accept_histogram = {_added("accept_histogram")},
         resolve_histogram = {_added("resolve_histogram")},
         updated_at = now()
-      RETURNING t.id, t.requests
-    )
+      RETURNING t.id, t.requests"""
+
+
+_FOLD = text(
+    f"""
+    WITH moved AS (
+      DELETE FROM report_change WHERE id IN (SELECT id FROM report_change ORDER BY id LIMIT :limit)
+      RETURNING *
+    ), upserted AS ({_upsert(_facts(_change_inputs("moved")))})
     SELECT (SELECT count(*) FROM moved), (SELECT array_agg(id) FROM upserted WHERE requests = 0)
     """
 )
@@ -240,37 +250,78 @@ async def fold_changes(session: AsyncSession, *, limit: int = FOLD_BATCH) -> int
     return int(folded or 0)
 
 
-def rebuild_statements() -> list[list[str]]:
-    """The statements that recompute the rollups from ``service_request``, in stages: the statements of a
-    stage are independent of each other (the data generator runs them on parallel connections); run in
-    one repeatable-read transaction, the whole is one consistent snapshot."""
-    facts = _facts(_REQUEST_INPUTS)
-    month1 = f"""
-        INSERT INTO report_rollup ({_ROLLUP_COLUMNS})
-        SELECT 'month', 1, period_on, {_last_id(_truncate("area_path", 1))}, {_truncate("area_path", 1)}, category_id,
-               sum(requests), {", ".join(f"sum({c})" for c in COUNTS)},
-               ARRAY[{", ".join(f"sum(accept_histogram[{k}])" for k in range(1, BUCKETS + 1))}]::int[],
-               ARRAY[{", ".join(f"sum(resolve_histogram[{k}])" for k in range(1, BUCKETS + 1))}]::int[]
-        FROM report_rollup WHERE period = 'month' AND area_depth = 2
-        GROUP BY period_on, {_truncate("area_path", 1)}, category_id"""
-    return [
-        ["DELETE FROM report_change", "DELETE FROM report_rollup"],
-        [
-            f"INSERT INTO report_rollup ({_ROLLUP_COLUMNS}) {_grouped_rollups(facts, [('day', 1)])}",
-            f"INSERT INTO report_rollup ({_ROLLUP_COLUMNS}) {_grouped_rollups(facts, [('month', 2)])}",
-        ],
-        [month1],
-    ]
+# Requests by id range, so a rebuild's hash tables stay small however large the table is. A range adds its sums
+# into the day rows at subdistrict depth and the month rows at community depth; the coarser rows are then summed
+# from those (cheaper than reading every request again).
+REBUILD_CHUNK = 500_000
+_REBUILD_RANGE = text(
+    f"""
+    WITH upserted AS (
+      {_upsert(_facts(_REQUEST_INPUTS + " AND r.id >= :low AND r.id < :high"), [("day", 1), ("month", 2)],
+               ordered=True)}
+    )
+    SELECT count(*) FROM upserted"""
+)
 
 
-async def rebuild(session: AsyncSession) -> None:
-    """Recomputes every rollup from the requests. The session must not have begun a transaction: this one runs
-    repeatable read, so changes committed meanwhile are neither counted nor dropped from the change log."""
+def _coarser(period: str, depth: int) -> str:
+    """Rollup rows at ``depth`` summed from the rows one level deeper."""
+    return f"""
+    INSERT INTO report_rollup ({_ROLLUP_COLUMNS})
+    SELECT '{period}', {depth}, r.period_on, {_last_id("r.up")}, r.up, r.category_id, sum(r.requests),
+           {", ".join(f"sum(r.{c})" for c in COUNTS)},
+           ARRAY[{", ".join(f"sum(r.accept_histogram[{k}])" for k in range(1, BUCKETS + 1))}]::int[],
+           ARRAY[{", ".join(f"sum(r.resolve_histogram[{k}])" for k in range(1, BUCKETS + 1))}]::int[]
+    FROM (SELECT x.*, {_truncate("x.area_path", depth)} AS up FROM report_rollup x
+          WHERE x.period = '{period}' AND x.area_depth = {depth + 1}) r
+    GROUP BY r.period_on, r.up, r.category_id"""
+
+
+_REBUILD_COARSER = [text(_coarser(period, depth)) for period, depth in (("month", 1), ("month", 0), ("day", 0))]
+
+
+async def rebuild_start(session: AsyncSession) -> tuple[int, int] | None:
+    """Empties the rollups and the change log; returns the requests' (lowest id, highest id), None if none."""
+    await session.execute(text("DELETE FROM report_change"))
+    await session.execute(text("DELETE FROM report_rollup"))
+    low, high = (await session.execute(text("SELECT min(id), max(id) FROM service_request"))).one()
+    return None if low is None else (int(low), int(high))
+
+
+async def rebuild_range(session: AsyncSession, low: int, high: int) -> None:
+    """Adds the requests with ids in ``[low, high)`` into the day (subdistrict) and month (community) rows.
+    Rows are written in key order, so ranges may run concurrently without deadlocking."""
+    await session.execute(_REBUILD_RANGE, {"low": low, "high": high})
+
+
+async def rebuild_finish(session: AsyncSession) -> None:
+    """Sums the coarser grains from the finer ones (after every range)."""
+    for statement in _REBUILD_COARSER:
+        await session.execute(statement)
+
+
+async def rebuild(
+    session: AsyncSession,
+    *,
+    chunk: int = REBUILD_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+    work_mem: str | None = None,
+) -> None:
+    """Recomputes every rollup from the requests, ``chunk`` ids at a time. The session must not have begun a
+    transaction: this one is repeatable read (one snapshot), holding the fold's lock, so a change committed
+    meanwhile is neither counted twice nor lost (its change row stays for the next fold)."""
     await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    if work_mem is not None:
+        await session.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
-    for stage in rebuild_statements():
-        for statement in stage:
-            await session.execute(text(statement))
+    ids = await rebuild_start(session)
+    if ids is not None:
+        low, high = ids
+        for start in range(low, high + 1, chunk):
+            await rebuild_range(session, start, start + chunk)
+            if progress is not None:
+                progress(min(start + chunk, high + 1) - low, high + 1 - low)
+    await rebuild_finish(session)
 
 
 # Reading --------------------------------------------------------------------------------------------------
@@ -357,13 +408,25 @@ def _filters(alias: str, category_id: int | None, params: dict[str, Any]) -> str
     return f" AND {alias}.category_id = :category_id"
 
 
-def _grouped(select: str, source: str, grouping: Grouping, roots: Sequence[Root]) -> str:
+def _grouped(select: str, source: str, grouping: Grouping, roots: Sequence[Root], *, with_total: bool) -> str:
+    """Sums per group, and (``with_total``) over all of them too."""
     if grouping.kind == "none":
         return f"SELECT NULL::text AS gkey, true AS is_total, {select} FROM ({source}) s"
+    sets = "GROUPING SETS ((s.gkey), ())" if with_total else "s.gkey"
     return f"""
-    SELECT s.gkey, GROUPING(s.gkey) = 1 AS is_total, {select}
+    SELECT s.gkey, {"GROUPING(s.gkey) = 1" if with_total else "false"} AS is_total, {select}
     FROM (SELECT {_group_key(grouping, roots)} AS gkey, s.* FROM ({source}) s) s
-    GROUP BY GROUPING SETS ((s.gkey), ())"""
+    GROUP BY {sets}"""
+
+
+def _with_total(rows: list[Row]) -> list[Row]:
+    """Adds the total of histogram rows (every request is in exactly one group, so sums add up)."""
+    total = Row(key=None, is_total=True, requests=sum(r.requests for r in rows),
+                counts={c: sum(r.counts[c] for r in rows) for c in COUNTS})
+    if rows and rows[0].accept_histogram is not None:
+        total.accept_histogram = [sum(v) for v in zip(*(r.accept_histogram or [] for r in rows), strict=True)]
+        total.resolve_histogram = [sum(v) for v in zip(*(r.resolve_histogram or [] for r in rows), strict=True)]
+    return [*rows, total]
 
 
 def _one_hot(bucket: str) -> str:
@@ -413,7 +476,8 @@ async def rollup_rows(
         for name, column in (("ah", "ah"), ("rh", "rh")):
             sums = ", ".join(f"sum(s.{column}[{k}])" for k in range(1, BUCKETS + 1))
             select += f", ARRAY[{sums}]::bigint[] AS {name}"
-    sql = _grouped(select, " UNION ALL ".join(parts), grouping, roots)
+    # The total is summed here from the groups: half the work of a second grouping in SQL.
+    sql = _grouped(select, " UNION ALL ".join(parts), grouping, roots, with_total=False)
     rows = []
     for row in (await session.execute(text(sql), params)).mappings():
         rows.append(
@@ -426,7 +490,7 @@ async def rollup_rows(
                 resolve_histogram=[int(v or 0) for v in row["rh"]] if with_times else None,
             )
         )
-    return rows
+    return rows if grouping.kind == "none" else _with_total(rows)
 
 
 def _nearest_rank(column: str, quantile: tuple[int, int]) -> str:
@@ -461,7 +525,7 @@ async def live_rows(
         for column, short in (("accept_seconds", "accept"), ("resolve_seconds", "resolve")):
             for name, quantile in QUANTILES.items():
                 select += f", {_nearest_rank(column, quantile)} AS {short}_{name}"
-    sql = _grouped(select, _facts(_REQUEST_INPUTS + where), grouping, roots)
+    sql = _grouped(select, _facts(_REQUEST_INPUTS + where), grouping, roots, with_total=True)
     rows = []
     for row in (await session.execute(text(sql), params)).mappings():
         exact = None

@@ -40,6 +40,7 @@ LOCAL = ZoneInfo(TIMEZONE)
 # An answer from the base table that would read more requests than this (by the day rollups) is refused.
 LIVE_LIMIT = 300_000
 COMMUNITY_DEPTH = 2
+DAY_DEPTH = 1  # day rows are kept down to subdistricts
 TOP_CATEGORIES = 3
 TOP_AREAS = 10
 KIND_AT_DEPTH = {0: "district", 1: "subdistrict", 2: "community", 3: "compound", 4: "building"}
@@ -106,8 +107,9 @@ LIVE = Plan("live")
 
 def plan(period: Period, roots: Sequence[Root], grouping: Grouping, *, by_assignee: bool) -> Plan:
     """Rollups when they can answer exactly: whole local days; areas (and area groups) no deeper than a
-    community; nothing about assignees; days and weeks only at subdistrict depth or above (day rows are kept at
-    subdistrict depth). Whole months come from month rows, the days around them from day rows."""
+    community; nothing about assignees; days and weeks at subdistrict depth or above (day rows stop there).
+    Whole months come from month rows, the days around them from day rows, each at the coarsest depth that
+    still tells the areas asked about apart."""
     days = period.days
     if by_assignee or days is None:
         return LIVE
@@ -116,16 +118,16 @@ def plan(period: Period, roots: Sequence[Root], grouping: Grouping, *, by_assign
         need = max(need, grouping.depth)
     day_from, day_to = days
     if grouping.kind in ("day", "week"):
-        return Plan("rollup", (Slice("day", 1, day_from, day_to),)) if need <= 1 else LIVE
+        return Plan("rollup", (Slice("day", need, day_from, day_to),)) if need <= DAY_DEPTH else LIVE
     first_month = day_from if day_from.day == 1 else _month_after(day_from)
     last_month = day_to.replace(day=1)
     if first_month >= last_month:
-        return Plan("rollup", (Slice("day", 1, day_from, day_to),)) if need <= 1 else LIVE
+        return Plan("rollup", (Slice("day", need, day_from, day_to),)) if need <= DAY_DEPTH else LIVE
     edges = [(a, b) for a, b in ((day_from, first_month), (last_month, day_to)) if a < b]
-    if need > COMMUNITY_DEPTH or (edges and need > 1):
+    if need > COMMUNITY_DEPTH or (edges and need > DAY_DEPTH):
         return LIVE
-    months = Slice("month", 1 if need <= 1 else 2, first_month, last_month)
-    return Plan("rollup", (months, *(Slice("day", 1, a, b) for a, b in edges)))
+    return Plan("rollup", (Slice("month", need, first_month, last_month),
+                           *(Slice("day", need, a, b) for a, b in edges)))
 
 
 async def _rows(

@@ -111,8 +111,10 @@ async def test_a_request_moving_key_leaves_its_old_one(client, month: Month, ses
         "water_leak": 2, "sanitation": 1}
     folded = await snapshot(session)
     await session.commit()
-    await repository.rebuild(session)
+    chunks: list[tuple[int, int]] = []
+    await repository.rebuild(session, chunk=3, progress=lambda done, total: chunks.append((done, total)))
     await session.commit()
+    assert chunks[-1][0] == chunks[-1][1] and len(chunks) >= 4  # several ranges, each added into the rows
     assert await snapshot(session) == folded
 
 
