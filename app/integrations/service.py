@@ -53,7 +53,7 @@ from app.requests import repository as requests_repository
 from app.requests import service as requests_service
 from app.requests.models import Channel, Satisfaction, ServiceRequest, Status
 from app.webhooks import service as webhooks
-from app.webhooks.schemas import AttemptRead, DeliveryRead
+from app.webhooks.schemas import DeliveryRead
 
 KEY_PREFIX = "ds_"
 # 30 random bytes are 40 url-safe characters.
@@ -427,16 +427,6 @@ async def _readable(session: AsyncSession, actor: Actor, integration_id: int) ->
     return integration
 
 
-async def _delivery_reads(session: AsyncSession, rows: list[Any]) -> list[DeliveryRead]:
-    attempts = await webhooks.attempts_of(session, [d.id for d in rows])
-    out = []
-    for delivery in rows:
-        read = DeliveryRead.model_validate(delivery)
-        read.attempt_log = [AttemptRead.model_validate(a) for a in attempts[delivery.id]]
-        out.append(read)
-    return out
-
-
 async def list_deliveries(
     session: AsyncSession, actor: Actor, integration_id: int, *, status: str | None, cursor: str | None,
     limit: int,
@@ -445,7 +435,7 @@ async def list_deliveries(
     integration = await _readable(session, actor, integration_id)
     before = decode_cursor(cursor, (int,))[0] if cursor else None
     rows = await repository.deliveries(session, integration.id, status=status, before_id=before, limit=limit + 1)
-    items = await _delivery_reads(session, rows[:limit])
+    items = await webhooks.delivery_reads(session, rows[:limit])
     return Page(items=items, next_cursor=encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None)
 
 
@@ -458,4 +448,4 @@ async def replay_delivery(
     if delivery is None:
         raise DeliveryNotFound(f"Integration {integration_id} has no delivery {delivery_id}")
     await webhooks.replay(session, delivery, now=now)
-    return (await _delivery_reads(session, [delivery]))[0]
+    return (await webhooks.delivery_reads(session, [delivery]))[0]

@@ -255,6 +255,30 @@ def _check_place(body: RequestCreate, intake: _Intake) -> None:
         raise InvalidInput("Give longitude with latitude", field="body.longitude")
 
 
+async def _file(
+    session: AsyncSession, actor: Actor, now: datetime, *, event_data: dict[str, Any] | None = None, **fields: Any
+) -> ServiceRequest:
+    """Inserts a ``submitted`` request stamped ``now`` (the injected clock's, so lists and filters agree with
+    the stamped times), its ``submit`` event and its routing job, all in the caller's transaction."""
+    request = ServiceRequest(
+        **fields,
+        status=Status.submitted,
+        needs_triage=False,
+        submitted_at=now,
+        created_at=now,
+        paused_seconds=0,
+        reopened_count=0,
+    )
+    session.add(request)
+    await session.flush()
+    await session.refresh(request, ["reference"])
+    _append_event(session, request, actor, now, action="submit", from_status=None, to_status=Status.submitted,
+                  data=event_data)
+    await publish_submitted(session, request.id)
+    await session.flush()
+    return request
+
+
 async def submit_request(
     session: AsyncSession, actor: Actor, body: RequestCreate, *, clock: Clock, rules: Rules = DEFAULT_RULES
 ) -> RequestRead:
@@ -280,7 +304,10 @@ async def submit_request(
         raise InvalidInput("Name a building or a street", field="body.building_id")
     priority = intake.priority or (Priority(category.default_priority) if category else Priority.normal)
     now = clock.now()
-    request = ServiceRequest(
+    request = await _file(
+        session,
+        actor,
+        now,
         channel=intake.channel,
         category_id=category.id if category else None,
         priority=priority,
@@ -300,20 +327,7 @@ async def submit_request(
         reporter_phone=intake.reporter_phone,
         photos=list(body.photos),
         created_by_account_id=actor.account_id,
-        status=Status.submitted,
-        needs_triage=False,
-        submitted_at=now,
-        # "Now" is the injected clock's, so lists and filters agree with the stamped times.
-        created_at=now,
-        paused_seconds=0,
-        reopened_count=0,
     )
-    session.add(request)
-    await session.flush()
-    await session.refresh(request, ["reference"])
-    _append_event(session, request, actor, now, action="submit", from_status=None, to_status=Status.submitted)
-    await publish_submitted(session, request.id)
-    await session.flush()
     return (await _reads(session, actor, [request], now=now, rules=rules))[0]
 
 
@@ -356,7 +370,11 @@ async def submit_machine_request(
     category = intake.category
     area_id, area_path = (intake.building.id, intake.building.path) if intake.building else intake.area
     now = clock.now()
-    request = ServiceRequest(
+    return await _file(
+        session,
+        actor,
+        now,
+        event_data=intake.event_data,
         channel=intake.channel,
         integration_id=intake.integration_id,
         external_reference=intake.external_reference,
@@ -375,21 +393,7 @@ async def submit_machine_request(
         reporter_name=intake.reporter_name,
         reporter_phone=intake.reporter_phone,
         photos=list(intake.photos),
-        status=Status.submitted,
-        needs_triage=False,
-        submitted_at=now,
-        created_at=now,
-        paused_seconds=0,
-        reopened_count=0,
     )
-    session.add(request)
-    await session.flush()
-    await session.refresh(request, ["reference"])
-    _append_event(session, request, actor, now, action="submit", from_status=None, to_status=Status.submitted,
-                  data=intake.event_data)
-    await publish_submitted(session, request.id)
-    await session.flush()
-    return request
 
 
 # Reads --------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from app.core.schemas import Page
 from app.requests.models import ServiceRequest
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery
-from app.webhooks.schemas import AttemptRead, DeliveryRead
+from app.webhooks.schemas import DeliveryRead
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
@@ -33,16 +33,6 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
         WebhookDelivery.channel == "push",
         or_(WebhookDelivery.recipient_staff_id == actor.staff_id, in_managed_areas),
     )
-
-
-async def _reads(session: AsyncSession, rows: list[WebhookDelivery]) -> list[DeliveryRead]:
-    attempts = await service.attempts_of(session, [d.id for d in rows])
-    out = []
-    for delivery in rows:
-        read = DeliveryRead.model_validate(delivery)
-        read.attempt_log = [AttemptRead.model_validate(a) for a in attempts[delivery.id]]
-        out.append(read)
-    return out
 
 
 async def list_deliveries(
@@ -64,7 +54,7 @@ async def list_deliveries(
         (before,) = decode_cursor(cursor, (int,))
         stmt = stmt.where(WebhookDelivery.id < before)
     rows = list(await session.scalars(stmt))
-    items = await _reads(session, rows[:limit])
+    items = await service.delivery_reads(session, rows[:limit])
     return Page(items=items, next_cursor=encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None)
 
 
@@ -78,10 +68,10 @@ async def _load(session: AsyncSession, actor: Actor, delivery_id: int) -> Webhoo
 
 
 async def get_delivery(session: AsyncSession, actor: Actor, delivery_id: int) -> DeliveryRead:
-    return (await _reads(session, [await _load(session, actor, delivery_id)]))[0]
+    return (await service.delivery_reads(session, [await _load(session, actor, delivery_id)]))[0]
 
 
 async def replay(session: AsyncSession, actor: Actor, delivery_id: int, *, now: datetime) -> DeliveryRead:
     delivery = await _load(session, actor, delivery_id)
     await service.replay(session, delivery, now=now)
-    return (await _reads(session, [delivery]))[0]
+    return (await service.delivery_reads(session, [delivery]))[0]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from app.pipeline.app import defer_in_transaction
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
+from app.webhooks.schemas import AttemptRead, DeliveryRead
 from app.webhooks.signing import sign
 
 DELIVER_TASK = "deliver_webhook"
@@ -205,4 +206,15 @@ async def attempts_of(session: AsyncSession, delivery_ids: list[int]) -> dict[in
         )
         for row in rows:
             out[row.delivery_id].append(row)
+    return out
+
+
+async def delivery_reads(session: AsyncSession, rows: list[WebhookDelivery]) -> list[DeliveryRead]:
+    """The API view of deliveries, each with every attempt (one query for all the attempts)."""
+    attempts = await attempts_of(session, [d.id for d in rows])
+    out = []
+    for delivery in rows:
+        read = DeliveryRead.model_validate(delivery)
+        read.attempt_log = [AttemptRead.model_validate(a) for a in attempts[delivery.id]]
+        out.append(read)
     return out
