@@ -23,12 +23,11 @@ from app.areas.schemas import (
 from app.auth.dependencies import CurrentActor, StaffActor
 from app.core.errors import PROBLEM_JSON
 from app.core.openapi import errors
+from app.core.params import Cursor, Limit
 from app.core.schemas import Page
 from app.db.dependencies import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["areas"])
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page")]
 Depth = Annotated[
     int | None, Query(ge=0, le=10, description="Levels below each root to include (0: the root alone); all if omitted")
 ]

@@ -27,12 +27,11 @@ from app.care.schemas import (
     SensitiveReadRead,
 )
 from app.core.openapi import errors
+from app.core.params import Cursor, Limit
 from app.core.schemas import AwareDatetime, Page
 from app.db.dependencies import ClockDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["care"])
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page")]
 Since = Annotated[AwareDatetime | None, Query(alias="from", description="Inclusive; with a timezone")]
 Until = Annotated[AwareDatetime | None, Query(alias="to", description="Exclusive; with a timezone")]
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from app.auth.dependencies import StaffActor
 from app.core.openapi import errors
+from app.core.params import Cursor, Limit
 from app.core.schemas import Page
 from app.db.dependencies import ClockDep, SessionDep
 from app.integrations import callbacks, service
@@ -56,8 +57,6 @@ def status_changed(
     pass
 
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page")]
 
 
 # Hotline work orders (the hotline's key) ----------------------------------------------------------------

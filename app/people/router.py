@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.dependencies import CurrentActor, StaffActor
 from app.core.openapi import errors
+from app.core.params import Cursor, Limit
 from app.core.schemas import Page
 from app.db.dependencies import SessionDep
 from app.people import service
@@ -23,8 +24,6 @@ from app.people.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page")]
 
 
 @router.post("/staff", response_model=StaffRead, status_code=status.HTTP_201_CREATED,

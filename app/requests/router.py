@@ -11,6 +11,7 @@ from app.auth.dependencies import CurrentActor, StaffActor
 from app.core import idempotency
 from app.core.idempotency import IdempotencyKey
 from app.core.openapi import errors
+from app.core.params import Cursor, Limit
 from app.core.schemas import AwareDatetime, Page
 from app.db.dependencies import ClockDep, SessionDep
 from app.requests import service
@@ -41,8 +42,6 @@ def get_rules(request: Request) -> Rules:
 
 
 RulesDep = Annotated[Rules, Depends(get_rules)]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page")]
 
 
 # Categories ---------------------------------------------------------------------------------------------

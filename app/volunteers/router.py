@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.dependencies import CurrentActor, StaffActor
 from app.core.openapi import errors
+from app.core.params import Cursor, Limit
 from app.core.schemas import Page
 from app.db.dependencies import ClockDep, SessionDep
 from app.volunteers import service
@@ -35,8 +36,6 @@ from app.volunteers.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["volunteers"])
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page")]
 DateFrom = Annotated[date | None, Query(alias="from", description="First day (local date), inclusive")]
 DateTo = Annotated[date | None, Query(alias="to", description="Last day (local date), inclusive")]
 Statuses = Annotated[list[TaskStatus] | None, Query(alias="status", description="Any of these statuses")]
