@@ -93,6 +93,15 @@ class ElderCreate(WriteModel):
 class ElderUpdate(WriteModel):
     """Only the fields given change (null clears an optional one)."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"mobility": "wheelchair", "visit_interval_days": 3},
+                {"vital_thresholds": {"systolic": {"max": 150}}, "volunteer_id": 7},
+            ]
+        }
+    }
+
     birth_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
     lives_alone: bool | None = None
     mobility: Mobility | None = None
@@ -115,10 +124,33 @@ class PersonRef(ReadModel):
     full_name: str
 
 
+ELDER_EXAMPLE: dict[str, Any] = {
+    "id": 2, "resident_id": 31, "full_name": "王秀英", "building_id": 5, "building_name": "9号楼", "unit": 2,
+    "room": "301", "compound_id": 4, "birth_year": 1948, "lives_alone": True, "mobility": "walks_with_aid",
+    "services": ["meal_assistance", "wristband"], "wristband_device_id": "WB-0042",
+    "captain": {"id": 3, "full_name": "李建国"}, "volunteer": {"id": 7, "full_name": "刘芳"},
+    "safe_zone": {"latitude": 34.365, "longitude": 108.942, "radius_m": 500}, "visit_interval_days": None,
+    "last_visit_at": "2026-11-25T02:30:00Z", "is_active": True, "created_at": "2026-10-08T03:00:00Z",
+}
+
+
 class ElderRead(ReadModel):
     """An elder's profile. ``conditions``, ``emergency_contacts`` and ``vital_thresholds`` are sensitive: for
     anyone but the assigned captain and volunteer, the station head of the elder's compound and district admins
     they are null and ``sensitive_hidden`` is true. Reading them is logged."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {**ELDER_EXAMPLE, "sensitive_hidden": False, "conditions": ["高血压"],
+                 "emergency_contacts": [{"name": "王小明", "relation": "儿子", "phone": "13900000000"}],
+                 "vital_thresholds": {"heart_rate": {"min": 50, "max": 120}, "systolic": {"min": 90, "max": 150},
+                                      "diastolic": {"min": 60, "max": 100}}},
+                {**ELDER_EXAMPLE, "sensitive_hidden": True, "conditions": None, "emergency_contacts": None,
+                 "vital_thresholds": None},
+            ]
+        }
+    }
 
     id: int
     resident_id: int
@@ -181,6 +213,21 @@ class CareRecordCreate(WriteModel):
 class CareRecordRead(ReadModel):
     """``notes`` and the vitals are sensitive (null with ``sensitive_hidden`` for those who may not read them)."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"id": 8, "elder_id": 2, "kind": "visit", "service": None, "occurred_at": "2026-11-25T02:30:00Z",
+                 "staff": {"id": 3, "full_name": "李建国"}, "volunteer": None,
+                 "created_at": "2026-11-25T02:41:00Z", "sensitive_hidden": False, "notes": "精神不错，按时服药",
+                 "systolic": 135, "diastolic": 85, "heart_rate": 72},
+                {"id": 9, "elder_id": 2, "kind": "service", "service": "meal", "occurred_at": "2026-11-26T04:00:00Z",
+                 "staff": None, "volunteer": {"id": 7, "full_name": "刘芳"},
+                 "created_at": "2026-11-26T04:05:00Z", "sensitive_hidden": True, "notes": None, "systolic": None,
+                 "diastolic": None, "heart_rate": None},
+            ]
+        }
+    }
+
     id: int
     elder_id: int
     kind: str
@@ -197,6 +244,14 @@ class CareRecordRead(ReadModel):
 
 
 class ReadingRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"id": 311, "device_id": "WB-0042", "kind": "blood_pressure",
+                          "recorded_at": "2026-11-27T09:00:05Z", "values": {"systolic": 182, "diastolic": 104},
+                          "alarm_id": 4, "received_at": "2026-11-27T09:00:06Z"}]
+        }
+    }
+
     id: int
     device_id: str
     kind: str
@@ -207,12 +262,21 @@ class ReadingRead(ReadModel):
 
 
 class SensitiveReadRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"id": 57, "elder_id": 2, "account_id": 5, "actor_kind": "staff", "basis": "assigned_captain",
+                          "resource": "elder", "fields": ["conditions", "emergency_contacts", "vital_thresholds"],
+                          "read_at": "2026-11-27T09:12:00Z"}]
+        }
+    }
+
     id: int
     elder_id: int
     account_id: int | None = None
-    actor_kind: str
-    basis: str
-    resource: str
+    actor_kind: str = Field(description="staff or volunteer")
+    basis: str = Field(description="Why they may read it: assigned_captain, assigned_volunteer, station_head or "
+                       "district_admin")
+    resource: str = Field(description="What was read: elder, care_records, readings or alarms")
     fields: list[str]
     read_at: datetime
 
@@ -227,6 +291,8 @@ class AreaCareSettingWrite(WriteModel):
 
 
 class AreaCareSettingRead(ReadModel):
+    model_config = {"json_schema_extra": {"examples": [{"area_id": 4, "visit_interval_days": 5, "set_on_area_id": 2}]}}
+
     area_id: int
     visit_interval_days: int = Field(description="In force here: this area's, else the nearest above, else 7")
     set_on_area_id: int | None = Field(description="Where the value comes from; null for the default")
@@ -325,6 +391,8 @@ class BatchResult(ReadModel):
 
 
 class AlarmNote(WriteModel):
+    model_config = {"json_schema_extra": {"examples": [{"note": "已电话联系老人，楼栋长李正在上门"}]}}
+
     note: Note | None = None
 
 
@@ -337,6 +405,22 @@ class AlarmClear(WriteModel):
 class AlarmRead(ReadModel):
     """``detail`` (the readings and limits behind it) is sensitive: null with ``sensitive_hidden`` for those who
     may not read the elder's health data."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"id": 4, "elder_id": 2, "elder_name": "王秀英", "kind": "abnormal_vitals", "status": "acknowledged",
+                 "first_at": "2026-11-27T09:00:05Z", "last_at": "2026-11-27T09:00:05Z", "count": 1,
+                 "request_id": 43, "captain_staff_id": 3, "volunteer_id": 7, "volunteer_task_id": 16,
+                 "acknowledged_at": "2026-11-27T09:03:00Z", "cleared_at": None, "clear_note": None,
+                 "created_at": "2026-11-27T09:00:06Z", "sensitive_hidden": False,
+                 "detail": {"first": {"kind": "blood_pressure", "values": {"systolic": 182, "diastolic": 104},
+                                      "breaches": [{"measure": "systolic", "value": 182, "min": 90, "max": 150},
+                                                   {"measure": "diastolic", "value": 104, "min": 60, "max": 100}]}},
+                 "allowed_actions": ["clear"]}
+            ]
+        }
+    }
 
     id: int
     elder_id: int

@@ -60,6 +60,15 @@ class IntegrationUpdate(WriteModel):
     """Only the fields given change. ``callback_url: null`` stops callbacks; ``is_active: false`` refuses
     every key of the integration (401) until it is set back."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"callback_url": "https://12345.example.gov.cn/doorstep/callback/v2"},
+                {"is_active": False},
+            ]
+        }
+    }
+
     name: IntegrationName | None = None
     callback_url: CallbackUrl | None = None
     is_active: bool | None = None
@@ -86,7 +95,23 @@ class KeyCreated(KeyRead):
                          examples=["ds_Xq3v9bKf0cT2mJ8yH4nL6pR1sW5uZ7aD3eG9iK0o"])
 
 
+INTEGRATION_EXAMPLE: dict[str, Any] = {
+    "id": 1, "name": "西安12345热线", "kind": "hotline",
+    "callback_url": "https://12345.example.gov.cn/doorstep/callback",
+    "area": {"id": 1, "code": "610112", "name": "未央区", "kind": "district"},
+    "is_active": True, "created_at": "2026-11-20T02:00:00Z",
+    "keys": [
+        {"id": 2, "prefix": "ds_Xq3v9bKf", "created_at": "2026-11-25T06:30:00Z", "revoked_at": None,
+         "last_used_at": "2026-11-27T08:58:03Z"},
+        {"id": 1, "prefix": "ds_H7pLw2Qa", "created_at": "2026-11-20T02:00:00Z",
+         "revoked_at": "2026-11-25T06:35:00Z", "last_used_at": "2026-11-25T06:31:12Z"},
+    ],
+}
+
+
 class IntegrationRead(ReadModel):
+    model_config = {"json_schema_extra": {"examples": [INTEGRATION_EXAMPLE]}}
+
     id: int
     name: str
     kind: IntegrationKind
@@ -98,6 +123,18 @@ class IntegrationRead(ReadModel):
 
 
 class IntegrationCreated(IntegrationRead):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{
+                **INTEGRATION_EXAMPLE,
+                "keys": [{"id": 1, "prefix": "ds_Xq3v9bKf", "created_at": "2026-11-20T02:00:00Z",
+                          "revoked_at": None, "last_used_at": None}],
+                "api_key": "ds_Xq3v9bKf0cT2mJ8yH4nL6pR1sW5uZ7aD3eG9iK0o",
+                "callback_secret": "whsec_kM2n8Qp4rT6vX0yB3dF5hJ7lN9pR1tV3xZ5bD7fH9jL",
+            }]
+        }
+    }
+
     api_key: str = Field(description="Shown once: send it as `X-API-Key`. Only its SHA-256 is kept.",
                          examples=["ds_Xq3v9bKf0cT2mJ8yH4nL6pR1sW5uZ7aD3eG9iK0o"])
     callback_secret: str = Field(

@@ -58,6 +58,10 @@ class StaffCreate(WriteModel):
 
 
 class StaffUpdate(WriteModel):
+    """Only the fields given change."""
+
+    model_config = {"json_schema_extra": {"examples": [{"phone": "13800138002"}, {"is_active": False}]}}
+
     full_name: Name | None = None
     phone: Phone | None = None
     is_active: bool | None = None
@@ -65,6 +69,17 @@ class StaffUpdate(WriteModel):
 
 
 class StaffRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"id": 3, "account_id": 5, "username": "captain.li", "full_name": "李建国", "phone": "13800138001",
+                 "is_active": True,
+                 "roles": [{"id": 4, "role": "building_captain", "area_id": 5, "units": [1, 2],
+                            "department": None}]}
+            ]
+        }
+    }
+
     id: int
     account_id: int
     username: str
@@ -95,6 +110,13 @@ class AbsenceCreate(WriteModel):
 
 
 class AbsenceRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"id": 1, "staff_id": 3, "starts_on": "2026-12-01", "ends_on": "2026-12-07",
+                          "backup_staff_id": 7, "reason": "年假"}]
+        }
+    }
+
     id: int
     staff_id: int
     starts_on: date
@@ -127,6 +149,10 @@ class ResidentCreate(WriteModel):
 
 
 class ResidentUpdate(WriteModel):
+    """Only the fields given change."""
+
+    model_config = {"json_schema_extra": {"examples": [{"phone": "13900139001", "unit": 2, "room": "302"}]}}
+
     full_name: Name | None = None
     phone: Phone | None = None
     building_id: int | None = None
@@ -135,6 +161,13 @@ class ResidentUpdate(WriteModel):
 
 
 class ResidentRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"id": 31, "full_name": "王秀英", "phone": "13900139000", "building_id": 5, "unit": 2,
+                          "room": "301", "username": "wang.xiuying"}]
+        }
+    }
+
     id: int
     full_name: str
     phone: str | None = None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -55,11 +55,20 @@ class TeamCreate(WriteModel):
 
 
 class TeamUpdate(WriteModel):
+    model_config = {"json_schema_extra": {"examples": [{"name": "小蜜蜂志愿服务队", "leader_volunteer_id": 7}]}}
+
     name: Name | None = None
     leader_volunteer_id: int | None = None
 
 
 class TeamRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"id": 1, "name": "小蜜蜂", "compound_id": 4, "compound_name": "翠湖明居",
+                          "leader_volunteer_id": 7, "leader_name": "刘芳", "member_count": 12}]
+        }
+    }
+
     id: int
     name: str
     compound_id: int
@@ -104,6 +113,17 @@ class VolunteerCreate(WriteModel):
 class VolunteerUpdate(WriteModel):
     """Only the fields given change. ``availability`` replaces all windows."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"skills": ["errands", "companionship", "meal_delivery"],
+                 "availability": [{"weekday": 6, "start": "09:00", "end": "12:00"},
+                                  {"weekday": 7, "start": "14:00", "end": "17:00"}]},
+                {"is_active": False},
+            ]
+        }
+    }
+
     full_name: Name | None = None
     phone: Phone | None = None
     skills: list[Skill] | None = Field(default=None, max_length=len(Skill))
@@ -115,6 +135,17 @@ class VolunteerUpdate(WriteModel):
 
 class VolunteerRead(ReadModel):
     """``phone`` is masked unless the caller manages the volunteer's compound or is the volunteer."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"id": 7, "full_name": "刘芳", "phone": "137****7000", "skills": ["errands", "companionship"],
+                 "compound_id": 4, "compound_name": "翠湖明居", "team_id": 1, "team_name": "小蜜蜂",
+                 "availability": [{"weekday": 6, "start": "09:00:00", "end": "12:00:00"}], "is_active": True,
+                 "username": "vol.liufang", "open_tasks": 1}
+            ]
+        }
+    }
 
     id: int
     full_name: str
@@ -195,6 +226,22 @@ class CancelTaskBody(WriteModel):
 
 
 class TaskRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"id": 15, "kind": "errand", "title": "帮王阿姨补办医保卡",
+                 "description": "王秀英阿姨的医保卡丢了，陪她到未央湖街道便民服务中心补办", "status": "accepted",
+                 "source": "request", "area_id": 5, "area_name": "9号楼", "compound_id": 4,
+                 "compound_name": "翠湖明居", "needed_skill": "errands", "scheduled_at": "2026-11-28T01:30:00Z",
+                 "expected_minutes": 90, "request_id": 42, "elder_id": 2, "volunteer_id": 7,
+                 "volunteer_name": "刘芳", "coordinator_staff_id": 3, "assigned_at": "2026-11-27T09:10:00Z",
+                 "accepted_at": "2026-11-27T09:25:00Z", "completed_at": None, "cancelled_at": None,
+                 "completion_note": None, "hours": None, "cancel_reason": None,
+                 "created_at": "2026-11-27T09:05:00Z", "allowed_actions": ["complete", "cancel"]}
+            ]
+        }
+    }
+
     id: int
     kind: str
     title: str
@@ -244,6 +291,27 @@ class MatchesRead(ReadModel):
     """Candidates, best first: the skill is required; then same compound, available at the time, fewest open
     tasks. Busy volunteers (another task of theirs overlaps this one's time) are skipped and listed."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"task_id": 15, "needed_skill": "errands", "scheduled_at": "2026-11-28T01:30:00Z",
+                 "matches": [
+                     {"volunteer_id": 7, "full_name": "刘芳", "compound_id": 4, "same_compound": True,
+                      "available": True, "open_tasks": 0,
+                      "reasons": ["has the skill errands", "lives in the same compound (翠湖明居)",
+                                  "available Sat 09:30 (window Sat 09:00–12:00)", "0 open tasks"]},
+                     {"volunteer_id": 11, "full_name": "赵敏", "compound_id": 4, "same_compound": True,
+                      "available": False, "open_tasks": 1,
+                      "reasons": ["has the skill errands", "lives in the same compound (翠湖明居)",
+                                  "no availability window at Sat 09:30", "1 open task"]},
+                 ],
+                 "skipped": [{"volunteer_id": 9, "full_name": "张伟",
+                              "reason": "busy: task #14 (陪李大爷复诊) at 2026-11-28 09:00 overlaps"}],
+                 "without_skill": 3}
+            ]
+        }
+    }
+
     task_id: int
     needed_skill: str | None = None
     scheduled_at: datetime | None = None
@@ -272,7 +340,19 @@ class HoursCorrection(WriteModel):
         return self
 
 
+HOURS_ENTRY_EXAMPLES: list[dict[str, Any]] = [
+    {"id": 3, "volunteer_id": 7, "team_id": 1, "task_id": 15, "kind": "task", "hours": 1.5,
+     "duration_seconds": 5400, "served_on": "2026-11-28", "reason": None, "corrects_entry_id": None,
+     "created_by_account_id": 21, "created_at": "2026-11-28T03:05:00Z"},
+    {"id": 4, "volunteer_id": 7, "team_id": 1, "task_id": None, "kind": "correction", "hours": -0.5,
+     "duration_seconds": -1800, "served_on": "2026-11-28", "reason": "重复登记，扣回半小时",
+     "corrects_entry_id": 3, "created_by_account_id": 5, "created_at": "2026-11-29T01:00:00Z"},
+]
+
+
 class HoursEntryRead(ReadModel):
+    model_config = {"json_schema_extra": {"examples": HOURS_ENTRY_EXAMPLES[1:]}}
+
     id: int
     volunteer_id: int
     team_id: int | None = None
@@ -288,6 +368,16 @@ class HoursEntryRead(ReadModel):
 
 
 class VolunteerHoursRead(ReadModel):
+    """One volunteer's hours ledger by the day served (``from``/``to``: local dates, both ends inclusive; left
+    out: no bound), oldest first."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"volunteer_id": 7, "full_name": "刘芳", "from": "2026-11-01", "to": "2026-11-30",
+                          "hours": 1.0, "duration_seconds": 3600, "entries": HOURS_ENTRY_EXAMPLES}]
+        }
+    }
+
     volunteer_id: int
     full_name: str
     date_from: date | None = Field(default=None, serialization_alias="from")
@@ -304,6 +394,16 @@ class MemberHours(ReadModel):
 
 
 class TeamHoursRead(ReadModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"team_id": 1, "name": "小蜜蜂", "from": "2026-11-01", "to": "2026-11-30", "hours": 23.5,
+                          "duration_seconds": 84600,
+                          "members": [{"volunteer_id": 9, "full_name": "张伟", "hours": 12.0},
+                                      {"volunteer_id": 7, "full_name": "刘芳", "hours": 8.5},
+                                      {"volunteer_id": 12, "full_name": "陈静", "hours": 3.0}]}]
+        }
+    }
+
     team_id: int
     name: str
     date_from: date | None = Field(default=None, serialization_alias="from")
@@ -332,6 +432,22 @@ class CompoundStats(ReadModel):
 
 class TaskStatsRead(ReadModel):
     """Tasks completed in the period (by their completion, local dates, both ends inclusive), by kind."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"area_id": 1, "from": "2026-11-01", "to": "2026-11-30",
+                 "completed": {"errand": 18, "home_visit": 25, "delivery": 40, "escort": 6}, "hours": 96.5,
+                 "open": 7,
+                 "by_compound": [
+                     {"compound_id": 4, "compound_name": "翠湖明居",
+                      "completed": {"errand": 11, "home_visit": 15, "delivery": 28, "escort": 4}, "hours": 61.0},
+                     {"compound_id": 9, "compound_name": "中铁二十局小区",
+                      "completed": {"errand": 7, "home_visit": 10, "delivery": 12, "escort": 2}, "hours": 35.5},
+                 ]}
+            ]
+        }
+    }
 
     area_id: int
     date_from: date | None = Field(default=None, serialization_alias="from")
