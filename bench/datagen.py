@@ -101,7 +101,8 @@ COLUMNS = (
     "created_at, updated_at"
 )
 # Built after the load: their keys arrive in random order, so growing them row by row would be slow.
-LATE_INDEXES = ("ix_service_request_area_path", "ix_service_request_assignee_open")
+LATE_INDEXES = ("ix_service_request_area_path", "ix_service_request_assignee_open",
+                "ix_service_request_area_path_submitted_at")
 N = r"\N"
 _SECONDS = [f":{s:02d}+00" for s in range(60)]
 
@@ -569,8 +570,9 @@ def main() -> None:
             conn.execute("ANALYZE")
             t = lap("analyze", t)
             size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()
-            rollups = conn.execute("SELECT period || '/' || area_depth, count(*) FROM report_rollup GROUP BY 1 "
-                                   "ORDER BY 1").fetchall()
+            rollups = conn.execute(
+                "SELECT period || '/' || area_depth || CASE WHEN every_category THEN '/all' ELSE '' END, count(*) "
+                "FROM report_rollup GROUP BY 1 ORDER BY 1").fetchall()
             table = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('service_request')), "
                                  "pg_size_pretty(pg_total_relation_size('report_rollup'))").fetchone()
         elapsed = time.perf_counter() - clock

@@ -45,15 +45,16 @@ def pick(url: str) -> dict[str, Any]:
         district = one(
             "SELECT a.id, a.name, a.path, sum(r.requests) FROM report_rollup r JOIN area a ON r.area_path LIKE "
             "a.path || '%%' AND a.depth = 0 WHERE r.period = 'month' AND r.area_depth = 1 AND r.period_on = %s "
-            "GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 1", first)
+            "AND r.every_category GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 1", first)
         subdistrict = one(
             "SELECT r.area_id, a.name, sum(r.requests) FROM report_rollup r JOIN area a ON a.id = r.area_id "
             "WHERE r.period = 'month' AND r.area_depth = 1 AND r.period_on = %s AND r.area_path LIKE %s "
-            "AND a.depth = 1 GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1", first, district[2] + "%")
+            "AND a.depth = 1 AND r.every_category GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1", first, district[2] + "%")
         community = one(
             "SELECT r.area_id, a.name, sum(r.requests) FROM report_rollup r JOIN area a ON a.id = r.area_id "
             "WHERE r.period = 'month' AND r.area_depth = 2 AND r.period_on = %s AND r.area_path LIKE "
-            "(SELECT path FROM area WHERE id = %s) || '%%' AND a.depth = 2 GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1",
+            "(SELECT path FROM area WHERE id = %s) || '%%' AND a.depth = 2 AND r.every_category GROUP BY 1, 2 "
+            "ORDER BY 3 DESC LIMIT 1",
             first, subdistrict[0])
         admin = one(
             "SELECT ac.username FROM staff_role sr JOIN staff s ON s.id = sr.staff_id JOIN account ac ON "

@@ -13,6 +13,7 @@ from sqlalchemy import ARRAY, BigInteger, Boolean, Date, Index, Integer, SmallIn
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin
+from app.requests.models import ServiceRequest
 
 
 class ReportRollup(IdMixin, Base):
@@ -33,6 +34,8 @@ class ReportRollup(IdMixin, Base):
     area_id: Mapped[int] = mapped_column(BigInteger)
     area_path: Mapped[str] = mapped_column(String(512))
     category_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The row sums every category (category_id is then null): what answers questions not about categories.
+    every_category: Mapped[bool] = mapped_column(Boolean)
 
     requests: Mapped[int] = mapped_column(Integer)
     set_aside: Mapped[int] = mapped_column(Integer)  # rejected or duplicate: outside the rates
@@ -50,12 +53,13 @@ class ReportRollup(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     __table_args__ = (
-        # The key (the fold upserts on it) and the reports' access path: one period, a range of days,
-        # then a subtree as a prefix of area_path.
+        # The key (the fold upserts on it) and the reports' access path: one grain, a range of days, then a
+        # subtree as a prefix of area_path. Rebuilds CLUSTER the table on it.
         Index(
             "uq_report_rollup_key",
             "period",
             "area_depth",
+            "every_category",
             "period_on",
             "area_path",
             "category_id",
@@ -91,3 +95,14 @@ class ReportChange(IdMixin, Base):
     reopened_count: Mapped[int] = mapped_column(SmallInteger)
     breached: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# The reports' own index on the requests: a subtree's requests in a period, for the questions the rollups cannot
+# answer (an area below community level, an assignee, a period not in whole days): the base table then reads only
+# the requests in the answer. Declared here, with the reports, so Alembic knows where it comes from.
+Index(
+    "ix_service_request_area_path_submitted_at",
+    ServiceRequest.area_path,
+    ServiceRequest.submitted_at,
+    postgresql_ops={"area_path": "text_pattern_ops"},
+)

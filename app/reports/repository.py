@@ -17,10 +17,11 @@ an area's subtree. Each request contributes facts that depend on its row alone (
 
 **Rollups.** ``report_rollup`` holds the sums of those facts and a histogram of each time
 (``app.reports.metrics``) per local day or month × area × category, at five grains: days by district and by
-subdistrict, months by district, subdistrict and community (``GRAINS``). At 24 M requests a year that is about
-88 k + 1.9 M day rows and 2.9 k + 62 k + 620 k month rows; a question reads the coarsest grain that can answer
-it (a district's month: 15 rows; its subdistricts: about 300; its communities: about 3 k), whatever the size of
-the request table. There is no assignee dimension: with a captain per building (137 k of them) it would be a row
+subdistrict, months by district, subdistrict and community (``GRAINS``), each also with every category summed
+(``every_category``), which answers the questions not about categories with a fifteenth of the rows. At 24 M
+requests a year that is about 2.5 M rows; a question reads the coarsest grain that can answer it (a district's
+month: 1 row; by subdistrict: about 20; its communities: about 200), whatever the size of the request table.
+There is no assignee dimension: with a captain per building (137 k of them) it would be a row
 per request; questions about one assignee go to the base table through the assignee index.
 
 **Keeping them current.** A trigger on ``service_request`` (migration 0007) writes the old row state (sign -1)
@@ -45,7 +46,8 @@ remainder small.
 **Reading.** The service's planner reads rollups when the question fits them (whole local days; areas no
 deeper than a community; not by assignee; day and week groups at subdistrict depth or above): whole months
 from month rows, the days around them from day rows. Otherwise the base table answers ("live") through the
-``area_path`` and assignee indexes, with exact percentiles; its cost follows the requests in the answer.
+reports' (``area_path``, ``submitted_at``) index or the assignee index, with exact percentiles; its cost follows
+the requests in the answer.
 
 **Rebuilding.** ``rebuild`` recomputes everything from ``service_request`` (the data generator; after a change of
 definitions) in one repeatable-read snapshot, so that no change is counted twice or lost; it reads the requests
@@ -165,8 +167,9 @@ def _unpacked(packed: str) -> str:
     return "ARRAY[" + ", ".join(items) + "]::int[]"
 
 
-def _grouped_rollups(facts: str, grains: Sequence[tuple[str, int]]) -> str:
-    """Rollup rows (one per grain × key) summing ``facts``, for some of ``GRAINS`` at once."""
+def _grouped_rollups(facts: str, grains: Sequence[tuple[str, int]], *, every: bool = False) -> str:
+    """Rollup rows (one per grain × key) summing ``facts``, for some of ``GRAINS`` at once; with ``every``, each
+    grain's all-categories rows too."""
     assert grains and set(grains) <= set(GRAINS)
     times = sorted({"f.day" if period == "day" else "f.month" for period, _ in grains})
     paths = sorted({f"f.p{depth}" for _, depth in grains})
@@ -176,17 +179,18 @@ def _grouped_rollups(facts: str, grains: Sequence[tuple[str, int]]) -> str:
     if len(paths) > 1:
         whens = " ".join(f"WHEN GROUPING({p}) = 0 THEN {p[-1]}" for p in paths[:-1])
         depth_sql = f"CASE {whens} ELSE {paths[-1][-1]} END"
-    sets = ", ".join(
-        f"(f.{'day' if period == 'day' else 'month'}, f.p{depth}, f.category_id)" for period, depth in grains
-    )
+    keys = [f"f.{'day' if period == 'day' else 'month'}, f.p{depth}" for period, depth in grains]
+    sets = ", ".join([f"({key}, f.category_id)" for key in keys] + ([f"({key})" for key in keys] if every else []))
+    every_sql = "GROUPING(f.category_id) = 1" if every else "false"
     sums = ", ".join(f"sum(f.sign * f.{c})::int AS {c}" for c in COUNTS)
     return f"""
     SELECT g.period, g.area_depth, g.period_on, {_last_id('g.area_path')} AS area_id, g.area_path, g.category_id,
-           g.requests, {", ".join(f"g.{c}" for c in COUNTS)},
+           g.every_category, g.requests, {", ".join(f"g.{c}" for c in COUNTS)},
            {_unpacked("g.accept_packed")} AS accept_histogram, {_unpacked("g.resolve_packed")} AS resolve_histogram
     FROM (
       SELECT {period_sql} AS period, {depth_sql} AS area_depth, coalesce({", ".join(times)}) AS period_on,
-             coalesce({", ".join(paths)}) AS area_path, f.category_id, sum(f.sign)::int AS requests, {sums},
+             coalesce({", ".join(paths)}) AS area_path, f.category_id, {every_sql} AS every_category,
+             sum(f.sign)::int AS requests, {sums},
              {_packed_histogram("f.accept_bucket")} AS accept_packed,
              {_packed_histogram("f.resolve_bucket")} AS resolve_packed
       FROM (
@@ -199,7 +203,7 @@ def _grouped_rollups(facts: str, grains: Sequence[tuple[str, int]]) -> str:
 
 
 _ROLLUP_COLUMNS = (
-    "period, area_depth, period_on, area_id, area_path, category_id, requests, "
+    "period, area_depth, period_on, area_id, area_path, category_id, every_category, requests, "
     + ", ".join(COUNTS)
     + ", accept_histogram, resolve_histogram"
 )
@@ -211,14 +215,16 @@ def _added(column: str) -> str:
     )
 
 
-def _upsert(facts: str, grains: Sequence[tuple[str, int]] = GRAINS, *, ordered: bool = False) -> str:
+def _upsert(
+    facts: str, grains: Sequence[tuple[str, int]] = GRAINS, *, every: bool = True, ordered: bool = False
+) -> str:
     """Adds the facts' sums into the rollups (creating rows as needed); returns (id, requests) of each row.
     ``ordered``: in key order, so that concurrent writers lock rows in the same order."""
-    order = " ORDER BY 1, 2, 3, 5, 6" if ordered else ""
+    order = " ORDER BY 1, 2, 7, 3, 5, 6" if ordered else ""
     return f"""
       INSERT INTO report_rollup AS t ({_ROLLUP_COLUMNS})
-      {_grouped_rollups(facts, grains)}{order}
-      ON CONFLICT (period, area_depth, period_on, area_path, category_id) DO UPDATE SET
+      {_grouped_rollups(facts, grains, every=every)}{order}
+      ON CONFLICT (period, area_depth, every_category, period_on, area_path, category_id) DO UPDATE SET
         requests = t.requests + excluded.requests,
         {", ".join(f"{c} = t.{c} + excluded.{c}" for c in COUNTS)},
         accept_histogram = {_added("accept_histogram")},
@@ -258,26 +264,31 @@ _REBUILD_RANGE = text(
     f"""
     WITH upserted AS (
       {_upsert(_facts(_REQUEST_INPUTS + " AND r.id >= :low AND r.id < :high"), [("day", 1), ("month", 2)],
-               ordered=True)}
+               every=False, ordered=True)}
     )
     SELECT count(*) FROM upserted"""
 )
 
 
-def _coarser(period: str, depth: int) -> str:
-    """Rollup rows at ``depth`` summed from the rows one level deeper."""
+def _summed(period: str, depth: int, *, from_depth: int, every: bool) -> str:
+    """Rollup rows of one grain summed from per-category rows: from one level deeper (``from_depth`` =
+    ``depth`` + 1, by category) or from the same level over every category (``every``)."""
     return f"""
     INSERT INTO report_rollup ({_ROLLUP_COLUMNS})
-    SELECT '{period}', {depth}, r.period_on, {_last_id("r.up")}, r.up, r.category_id, sum(r.requests),
-           {", ".join(f"sum(r.{c})" for c in COUNTS)},
+    SELECT '{period}', {depth}, r.period_on, {_last_id("r.up")}, r.up, {"NULL" if every else "r.category_id"},
+           {"true" if every else "false"}, sum(r.requests), {", ".join(f"sum(r.{c})" for c in COUNTS)},
            ARRAY[{", ".join(f"sum(r.accept_histogram[{k}])" for k in range(1, BUCKETS + 1))}]::int[],
            ARRAY[{", ".join(f"sum(r.resolve_histogram[{k}])" for k in range(1, BUCKETS + 1))}]::int[]
     FROM (SELECT x.*, {_truncate("x.area_path", depth)} AS up FROM report_rollup x
-          WHERE x.period = '{period}' AND x.area_depth = {depth + 1}) r
-    GROUP BY r.period_on, r.up, r.category_id"""
+          WHERE x.period = '{period}' AND x.area_depth = {from_depth} AND NOT x.every_category) r
+    GROUP BY r.period_on, r.up{"" if every else ", r.category_id"}"""
 
 
-_REBUILD_COARSER = [text(_coarser(period, depth)) for period, depth in (("month", 1), ("month", 0), ("day", 0))]
+# After the ranges: the coarser depths by category, then every grain's all-categories rows.
+_REBUILD_SUMS = [
+    text(_summed(period, depth, from_depth=depth + 1, every=False))
+    for period, depth in (("month", 1), ("month", 0), ("day", 0))
+] + [text(_summed(period, depth, from_depth=depth, every=True)) for period, depth in GRAINS]
 
 
 async def rebuild_start(session: AsyncSession) -> tuple[int, int] | None:
@@ -295,8 +306,8 @@ async def rebuild_range(session: AsyncSession, low: int, high: int) -> None:
 
 
 async def rebuild_finish(session: AsyncSession) -> None:
-    """Sums the coarser grains from the finer ones (after every range)."""
-    for statement in _REBUILD_COARSER:
+    """Sums the coarser grains and the all-categories rows from the finer ones (after every range)."""
+    for statement in _REBUILD_SUMS:
         await session.execute(statement)
 
 
@@ -449,7 +460,9 @@ async def rollup_rows(
 ) -> list[Row]:
     """Sums from the rollup rows of ``slices`` plus the change rows not folded yet for local days
     ``[day_from, day_to)``, in one statement (one snapshot)."""
-    params: dict[str, Any] = {"day_from": day_from, "day_to": day_to}
+    # Without a category to filter or group by, the all-categories rows answer (a fifteenth of the rows).
+    params: dict[str, Any] = {"day_from": day_from, "day_to": day_to,
+                              "every": category_id is None and grouping.kind != "category"}
     counts = ", ".join(f"r.{c}" for c in COUNTS)
     parts = []
     for n, piece in enumerate(slices):
@@ -459,8 +472,8 @@ async def rollup_rows(
             f"""SELECT r.period_on AS day, r.area_path, r.category_id, NULL::bigint AS assignee_staff_id,
                        r.requests, {counts}, r.accept_histogram AS ah, r.resolve_histogram AS rh
                 FROM report_rollup r
-                WHERE r.period = :period_{n} AND r.area_depth = :depth_{n} AND r.period_on >= :from_{n}
-                  AND r.period_on < :to_{n} AND {_scope("r.area_path", roots, params)}
+                WHERE r.period = :period_{n} AND r.area_depth = :depth_{n} AND r.every_category = :every
+                  AND r.period_on >= :from_{n} AND r.period_on < :to_{n} AND {_scope("r.area_path", roots, params)}
                   {_filters("r", category_id, params)}"""
         )
     pending_counts = ", ".join(f"f.sign * f.{c} AS {c}" for c in COUNTS)
@@ -554,8 +567,10 @@ async def estimated_requests(
     subdistrict (an over-estimate)."""
     params: dict[str, Any] = {"day_from": day_from, "day_to": day_to}
     coarse = [Root(root.path if root.depth <= 1 else _path_prefix(root.path, 1), min(root.depth, 1)) for root in roots]
+    params["every"] = category_id is None
     sql = f"""SELECT coalesce(sum(r.requests), 0) FROM report_rollup r
-              WHERE r.period = 'day' AND r.area_depth = 1 AND r.period_on >= :day_from AND r.period_on < :day_to
+              WHERE r.period = 'day' AND r.area_depth = 1 AND r.every_category = :every
+                AND r.period_on >= :day_from AND r.period_on < :day_to
                 AND {_scope("r.area_path", coarse, params)}{_filters("r", category_id, params)}"""
     return int(await session.scalar(text(sql), params) or 0)
 

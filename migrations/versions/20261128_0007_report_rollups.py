@@ -1,4 +1,5 @@
-"""report rollups: daily/monthly counts and time histograms, and the change log that keeps them current
+"""report rollups: daily/monthly counts and time histograms, the change log that keeps them current, and an
+index of requests by area and submission time
 
 ``report_capture_change`` copies, on every insert, delete or update of a request that changes something a
 report counts, the old row state (sign -1) and the new one (+1) into ``report_change``, in the writer's own
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.Column("area_id", sa.BigInteger(), nullable=False),
         sa.Column("area_path", sa.String(length=512), nullable=False),
         sa.Column("category_id", sa.BigInteger(), nullable=True),
+        sa.Column("every_category", sa.Boolean(), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("set_aside", sa.Integer(), nullable=False),
         sa.Column("respond_due", sa.Integer(), nullable=False),
@@ -63,9 +65,15 @@ def upgrade() -> None:
     op.create_index(
         "uq_report_rollup_key",
         "report_rollup",
-        ["period", "area_depth", "period_on", "area_path", "category_id"],
+        ["period", "area_depth", "every_category", "period_on", "area_path", "category_id"],
         unique=True,
         postgresql_nulls_not_distinct=True,
+        postgresql_ops={"area_path": "text_pattern_ops"},
+    )
+    op.create_index(
+        "ix_service_request_area_path_submitted_at",
+        "service_request",
+        ["area_path", "submitted_at"],
         postgresql_ops={"area_path": "text_pattern_ops"},
     )
     op.create_table(
@@ -122,5 +130,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS report_capture_insert_delete ON service_request")
     op.execute("DROP FUNCTION IF EXISTS report_capture_change()")
     op.drop_table("report_change")
+    op.drop_index("ix_service_request_area_path_submitted_at", table_name="service_request")
     op.drop_index("uq_report_rollup_key", table_name="report_rollup")
     op.drop_table("report_rollup")
