@@ -113,6 +113,8 @@ class ServiceRequest(IdMixin, TimestampMixin, Base):
     scope and subtree filters are one indexed prefix match."""
 
     __tablename__ = "service_request"
+    # INSERT/UPDATE … RETURNING the computed reference and the stamped updated_at: no reload round trip.
+    __mapper_args__ = {"eager_defaults": True}
 
     reference: Mapped[str] = mapped_column(
         String(16), Computed("'DS' || lpad(id::text, 10, '0')", persisted=True), unique=True

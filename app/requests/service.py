@@ -126,7 +126,8 @@ async def publish_submitted(session: AsyncSession, request_id: int) -> None:
     if the request is committed. The routing pipeline consumes it (locates, classifies and assigns the
     request, through ``assign_request`` with the system actor); the row stays the truth.
     """
-    await defer_unless_waiting(session, ROUTE_TASK, queueing_lock=route_lock(request_id), request_id=request_id)
+    # A new request cannot clash with a waiting job: no savepoint needed.
+    await defer_in_transaction(session, ROUTE_TASK, queueing_lock=route_lock(request_id), request_id=request_id)
 
 
 async def publish_declined(session: AsyncSession, request_id: int) -> None:
@@ -260,6 +261,7 @@ async def _file(
 ) -> ServiceRequest:
     """Inserts a ``submitted`` request stamped ``now`` (the injected clock's, so lists and filters agree with
     the stamped times), its ``submit`` event and its routing job, all in the caller's transaction."""
+    fields.setdefault("integration_id", None)  # known now, so commit hooks need not look it up
     request = ServiceRequest(
         **fields,
         status=Status.submitted,
@@ -270,8 +272,7 @@ async def _file(
         reopened_count=0,
     )
     session.add(request)
-    await session.flush()
-    await session.refresh(request, ["reference"])
+    await session.flush()  # RETURNING brings the reference back (eager defaults on the model)
     _append_event(session, request, actor, now, action="submit", from_status=None, to_status=Status.submitted,
                   data=event_data)
     await publish_submitted(session, request.id)
@@ -675,8 +676,6 @@ async def _done(session: AsyncSession, actor: Actor, request: ServiceRequest, no
     await session.flush()
     # The SLA clock follows every transition (a pause stops it, an acceptance meets respond-by …).
     await defer_in_transaction(session, SLA_UPDATE_TASK, request_id=request.id)
-    # An UPDATE expires server-computed columns; the reference never changes, but read it back.
-    await session.refresh(request, ["reference"])
     return (await _reads(session, actor, [request], now=now, rules=rules))[0]
 
 
