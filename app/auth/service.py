@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Boolean, column, select, table
@@ -39,32 +40,49 @@ async def sign_in(
     return Token(access_token=token, expires_in=minutes * 60)
 
 
+@dataclass(frozen=True)
+class _AccountRef:
+    id: int
+    username: str
+    kind: str
+
+
 async def load_actor(session: AsyncSession, account_id: int) -> Actor:
-    """The caller with their roles and the paths of their areas, or InvalidToken if gone or disabled."""
-    account = await session.get(Account, account_id)
-    if account is None or not account.is_active:
-        raise InvalidToken("This account no longer exists or is disabled")
-    if account.kind == "staff":
-        staff = await session.scalar(select(Staff).where(Staff.account_id == account.id))
-        if staff is None:
-            raise InvalidToken("This account has no staff profile")
-        rows = await session.execute(
-            select(StaffRole, Area.path)
-            .join(Area, Area.id == StaffRole.area_id)
-            .where(StaffRole.staff_id == staff.id)
+    """The caller with their roles and the paths of their areas, or InvalidToken if gone or disabled.
+
+    Runs on every authenticated call: a staff member (the common case) is one query."""
+    rows = (
+        await session.execute(
+            select(
+                Account.username, Account.kind, Account.is_active, Staff.id,
+                StaffRole.role, StaffRole.area_id, Area.path, StaffRole.units, StaffRole.department,
+            )
+            .outerjoin(Staff, Staff.account_id == Account.id)
+            .outerjoin(StaffRole, StaffRole.staff_id == Staff.id)
+            .outerjoin(Area, Area.id == StaffRole.area_id)
+            .where(Account.id == account_id)
             .order_by(StaffRole.id)
         )
+    ).all()
+    if not rows or not rows[0].is_active:
+        raise InvalidToken("This account no longer exists or is disabled")
+    username, kind, staff_id = rows[0].username, rows[0].kind, rows[0].id
+    account = _AccountRef(id=account_id, username=username, kind=kind)
+    if kind == "staff":
+        if staff_id is None:
+            raise InvalidToken("This account has no staff profile")
         grants = tuple(
             RoleGrant(
-                role=role.role,
-                area_id=role.area_id,
-                area_path=path,
-                units=tuple(role.units) if role.units else None,
-                department=role.department,
+                role=row.role,
+                area_id=row.area_id,
+                area_path=row.path,
+                units=tuple(row.units) if row.units else None,
+                department=row.department,
             )
-            for role, path in rows
+            for row in rows
+            if row.role is not None
         )
-        return Actor(account_id=account.id, kind="staff", username=account.username, staff_id=staff.id, roles=grants)
+        return Actor(account_id=account_id, kind="staff", username=username, staff_id=staff_id, roles=grants)
     if account.kind == "volunteer":
         volunteer_id = await session.scalar(
             select(_volunteer.c.id).where(_volunteer.c.account_id == account.id, _volunteer.c.is_active.is_(True))
