@@ -4,10 +4,11 @@ report rollups built in SQL.
     python bench/datagen.py --requests 24000000 [--data-dir /tmp/doorstep-bench] [--seed 12345]
     python bench/datagen.py --requests 1000000 --database-url postgresql+psycopg://user@host/doorstep_bench
 
-The tree: Beijing's 16 districts with their real numbers of subdistricts (343 in all), about 10 communities per
-subdistrict, 5 compounds per community and 8 buildings per compound (~137 k buildings); a building captain for
-every building, a station head for every compound, two staff per community, three per subdistrict, an admin per
-district and a city admin (``beijing``) over all 16; every password is ``doorstep-bench``.
+The tree: Beijing's 16 districts with 343 subdistricts, split roughly as Beijing's streets and towns are; about
+10 communities per subdistrict, 5 compounds per community and 8 buildings per compound (~137 k buildings); a
+building captain for every building, a station head for every compound, two staff per community, three per
+subdistrict, an admin per district and a city admin (``beijing``) over all 16; every password is
+``doorstep-bench``.
 
 The requests span one local year (2025) in time order: days weighted by weekday, season and a few storm peaks
 (several times the mean), hours peaking at 9-11, 14-16 and 19-21; districts and subdistricts of uneven size;
@@ -19,10 +20,11 @@ days still open in every state. Routing traces and events are not generated: rep
 
 Loading: one ``COPY … FREEZE`` into ``service_request`` in the transaction that truncates it (no WAL with
 ``wal_level=minimal``, no vacuum needed after), with triggers and foreign-key checks off for the session (the
-data is consistent by construction) and the two randomly-ordered indexes dropped and built after; the other
-indexes grow at their right edge since requests come in time order. Then the rollups are built by
-``app.reports.repository.rebuild``, then ANALYZE. Without --database-url an embedded PostgreSQL keeps the data in
---data-dir (tuned for the load: see ``SERVER_SETTINGS``); bench/reports.py reads it from there.
+data is consistent by construction) and the three indexes whose keys come in random order dropped and built
+after; the other indexes grow at their right edge since requests come in time order. Then the rollups are built
+by ``app.reports.repository``'s rebuild (its id ranges on two connections) and clustered, then ANALYZE. Without
+--database-url an embedded PostgreSQL keeps the data in --data-dir (tuned for the load: see ``SERVER_SETTINGS``);
+bench/reports.py reads it from there.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ SERVER_SETTINGS = {
     "random_page_cost": "1.1",
 }
 
-# name, subdistricts (Beijing's real counts: 343 in all), relative traffic per subdistrict
+# name, subdistricts (roughly Beijing's streets and towns per district: 343 in all), relative traffic per subdistrict
 DISTRICTS = [
     ("东城区", 17, 1.2), ("西城区", 15, 1.2), ("朝阳区", 43, 1.4), ("丰台区", 26, 1.2), ("石景山区", 9, 1.0),
     ("海淀区", 29, 1.4), ("门头沟区", 13, 0.5), ("房山区", 28, 0.7), ("通州区", 22, 1.0), ("顺义区", 25, 0.8),
@@ -354,17 +356,14 @@ class Requests:
 
 
 def tune_embedded(data_dir: Path) -> Any:
+    """The embedded server in ``data_dir``, started with ``SERVER_SETTINGS`` (kept for bench/reports.py)."""
     from app.db.embedded import EmbeddedPostgres
 
     server = EmbeddedPostgres(data_dir)
     server.start()
     with psycopg.connect(libpq_conninfo(server.url("postgres")), autocommit=True) as conn:
-        changed = False
         for name, value in SERVER_SETTINGS.items():
-            current = conn.execute("SELECT setting, unit FROM pg_settings WHERE name = %s", (name,)).fetchone()
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-            shown = conn.execute(f"SHOW {name}").fetchone()
-            changed = changed or (shown is not None and current is not None and str(shown[0]) != value)
     server.stop()  # shared_buffers and wal_level need a restart
     server = EmbeddedPostgres(data_dir)
     server.start()
