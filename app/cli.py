@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,17 @@ def run_migrations(database_url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(migrations_script_location()))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     command.upgrade(config, revision)
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[tuple[str, Any]]:
+    """The database URL for a command, and the embedded server it started (stopped when the command ends)."""
+    database_url, embedded = _with_database(settings)
+    try:
+        yield database_url, embedded
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 def _with_database(settings: Settings) -> tuple[str, Any]:
@@ -64,8 +76,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.main import create_app
 
-    database_url, embedded = _with_database(settings)
-    try:
+    with _database(settings) as (database_url, embedded):
         run_migrations(database_url)
         if args.demo:
             _load_demo(database_url)
@@ -75,32 +86,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         where = "embedded PostgreSQL in " + str(settings.data_dir) if embedded else "the configured database"
         print(f"Doorstep on http://{args.host}:{args.port} (docs at /docs), using {where}", flush=True)
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
-    finally:
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from app.pipeline.worker import run_worker
 
-    database_url, embedded = _with_database(settings)
-    try:
+    with _database(settings) as (database_url, embedded):
         asyncio.run(run_worker(database_url, concurrency=args.concurrency, settings=settings))
-    finally:
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    database_url, embedded = _with_database(settings)
-    try:
+    with _database(settings) as (database_url, embedded):
         run_migrations(database_url, args.revision)
         print(f"migrated to {args.revision}")
-    finally:
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 
@@ -116,13 +116,9 @@ def _load_demo(database_url: str) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    database_url, embedded = _with_database(settings)
-    try:
+    with _database(settings) as (database_url, embedded):
         run_migrations(database_url)
         _load_demo(database_url)
-    finally:
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 
@@ -133,8 +129,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if not path.is_file():
         print(f"no such file: {path}", file=sys.stderr)
         return 2
-    database_url, embedded = _with_database(settings)
-    try:
+    with _database(settings) as (database_url, embedded):
         run_migrations(database_url)
 
         content = path.read_bytes()
@@ -150,9 +145,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"  row {error['row']}, column {error['column']}: {error['message']}", file=sys.stderr)
             return 1
         print(f"imported {report.imported} {args.kind} row(s)")
-    finally:
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 
@@ -167,8 +159,7 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
     password = args.password or os.environ.get("DOORSTEP_NEW_USER_PASSWORD")
     if not password:
         password = getpass.getpass(f"Password for {args.username}: ")
-    database_url, embedded = _with_database(settings)
-    try:
+    with _database(settings) as (database_url, embedded):
         run_migrations(database_url)
 
         async def work(session: Any) -> Any:
@@ -190,9 +181,6 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
             print(f"not created: {error.detail}", file=sys.stderr)
             return 1
         print(f"created staff {staff.id} ({args.username}) as {args.role} of {args.area}")
-    finally:
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 
@@ -204,8 +192,7 @@ def cmd_integrations_create(args: argparse.Namespace, settings: Settings) -> int
     from app.core.errors import AppError
     from app.integrations.service import create_integration_unchecked
 
-    database_url, embedded = _with_database(settings)
-    try:
+    with _database(settings) as (database_url, embedded):
         run_migrations(database_url)
 
         async def work(session: Any) -> Any:
@@ -227,9 +214,6 @@ def cmd_integrations_create(args: argparse.Namespace, settings: Settings) -> int
         print("Store these now; they are not shown again.")
         print(f"API key (send as X-API-Key): {created.api_key}")
         print(f"Callback secret (verifies X-Doorstep-Signature): {created.callback_secret}")
-    finally:
-        if embedded is not None:
-            embedded.stop()
     return 0
 
 
