@@ -40,6 +40,8 @@ class Location:
     area: Area | None = None  # the most specific area known
     unit: int | None = None
     steps: list[TraceStep] = field(default_factory=list)
+    # The areas the request was filed under, kept for the job (the session holds rows only weakly).
+    filed_chain: list[Area] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +61,9 @@ async def locate(session: AsyncSession, request: ServiceRequest, radius_m: float
     """The building or street from its id; else from the address text; else the nearest building within
     ``radius_m``; else the best-known area (the request then needs triage if nobody is found there)."""
     loc = Location(unit=request.unit)
+    # The areas the request was filed under, in one read: the session then holds the building, its compound
+    # and the tree above them for everything below.
+    loc.filed_chain = await repository.areas_on_path(session, request.area_path)
     # A request filed at a coarse area (an integration's, a staff member's) is located inside that area, never
     # outside it: a hotline platform for one district cannot land work in another.
     filed_at = await session.get(Area, request.area_id) if request.area_id else None
@@ -319,7 +324,9 @@ async def apply(
         area=(loc.area.id, loc.area.path) if loc and loc.area else None,
         data={"routing_decision_id": record.id, "rule": decision.rule, "trigger": decision.trigger},
     )
-    await sla_clock.schedule(session, request, now=now, settings=settings)
+    # A request routed from ``submitted`` has only its submission behind it: its clock has nothing to replay.
+    first_cycle = decision.trigger == "submitted" and request.resolve_breach_count == 0
+    await sla_clock.schedule(session, request, now=now, settings=settings, first_cycle=first_cycle)
     if decision.assignee is not None:
         await notify_staff(session, request, [decision.assignee], event="request.assigned", now=now,
                            settings=settings, role="assignee")

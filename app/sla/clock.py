@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -36,21 +36,37 @@ RESOLVE_BREACH = "resolve_breach"
 RESPOND_BREACH = "respond_breach"
 
 
+# Run on every routing and SLA decision: built once, run with parameters.
+_CATEGORY_TARGET = select(SlaTarget).where(
+    SlaTarget.category_id == bindparam("category_id"), SlaTarget.priority == bindparam("priority")
+)
+_GENERAL_TARGET = select(SlaTarget).where(SlaTarget.category_id.is_(None), SlaTarget.priority == bindparam("priority"))
+_CYCLE_EVENTS = (
+    select(RequestEvent.kind, RequestEvent.action, RequestEvent.created_at, RequestEvent.from_status,
+           RequestEvent.to_status)
+    .where(
+        RequestEvent.request_id == bindparam("request_id"),
+        RequestEvent.created_at >= bindparam("since"),
+        or_(
+            RequestEvent.kind == "transition",
+            (RequestEvent.kind == ESCALATION) & (RequestEvent.action == RESOLVE_BREACH),
+        ),
+    )
+    .order_by(RequestEvent.id)
+)
+
+
 async def targets_for(session: AsyncSession, request: ServiceRequest) -> tuple[int, int]:
     """(respond minutes, resolve minutes): the category's row for this priority, else the category's own
     minutes when the priority is its default, else the all-categories row for the priority."""
     category = await session.get(Category, request.category_id) if request.category_id else None
     if category is not None:
-        specific = await session.scalar(
-            select(SlaTarget).where(SlaTarget.category_id == category.id, SlaTarget.priority == request.priority)
-        )
+        specific = await session.scalar(_CATEGORY_TARGET, {"category_id": category.id, "priority": request.priority})
         if specific is not None:
             return specific.respond_minutes, specific.resolve_minutes
         if category.default_priority == request.priority:
             return category.respond_minutes, category.resolve_minutes
-    general = await session.scalar(
-        select(SlaTarget).where(SlaTarget.category_id.is_(None), SlaTarget.priority == request.priority)
-    )
+    general = await session.scalar(_GENERAL_TARGET, {"priority": request.priority})
     if general is not None:
         return general.respond_minutes, general.resolve_minutes
     return 60, 7 * 24 * 60
@@ -79,19 +95,7 @@ async def _cycle_events(
 ) -> tuple[list[Pause], int]:
     """Since ``since``: the spans spent awaiting the resident (the last one open if still waiting) and how
     many resolve breaches were counted."""
-    events = await session.execute(
-        select(RequestEvent.kind, RequestEvent.action, RequestEvent.created_at, RequestEvent.from_status,
-               RequestEvent.to_status)
-        .where(
-            RequestEvent.request_id == request_id,
-            RequestEvent.created_at >= since,
-            or_(
-                RequestEvent.kind == "transition",
-                (RequestEvent.kind == ESCALATION) & (RequestEvent.action == RESOLVE_BREACH),
-            ),
-        )
-        .order_by(RequestEvent.id)
-    )
+    events = await session.execute(_CYCLE_EVENTS, {"request_id": request_id, "since": since})
     pauses: list[Pause] = []
     breaches = 0
     started: datetime | None = None
@@ -166,11 +170,15 @@ def _warn_minutes(minutes: int, fraction: float) -> int:
 
 
 async def schedule(
-    session: AsyncSession, request: ServiceRequest, *, now: datetime, settings: Settings
+    session: AsyncSession, request: ServiceRequest, *, now: datetime, settings: Settings, first_cycle: bool = False
 ) -> Plan:
     """Sets ``respond_by_at`` (from the current respond window; fixed once accepted), ``resolve_by_at`` (pushed
     by time awaiting the resident) and ``next_timer_at`` (the next warning or deadline; null when the request
-    is finished or paused), and returns the :class:`Plan` they come from."""
+    is finished or paused), and returns the :class:`Plan` they come from.
+
+    ``first_cycle``: the caller knows the request has had no transition but its submission and no resolve
+    breach (routing a request that was still ``submitted``: nothing leads back to that status), so there is no
+    pause or breach to read."""
     respond_minutes, resolve_minutes = await targets_for(session, request)
     respond_minutes, resolve_minutes = max(respond_minutes, 1), max(resolve_minutes, 1)
     calendar = await calendar_for(session, request)
@@ -186,7 +194,7 @@ async def schedule(
         request.respond_by_at = calendar.add(respond_base, respond_minutes)
 
     start = await resolve_start(session, request)
-    pauses, breaches = await _cycle_events(session, request.id, start)
+    pauses, breaches = ([], 0) if first_cycle else await _cycle_events(session, request.id, start)
     request.resolve_by_at = due_with_pauses(calendar, start, resolve_minutes, pauses, now)
 
     respond_due = respond_warn = resolve_breach = resolve_warn = None
