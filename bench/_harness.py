@@ -108,6 +108,27 @@ def process(args: list[str], database_url: str, log: Path, **env: str) -> Iterat
             proc.kill()
 
 
+def post_bytes(path: str, body: bytes, bearer: str | None) -> bytes:
+    """A whole HTTP/1.1 POST of a JSON body, built once and written as is (keep-alive)."""
+    auth = f"Authorization: Bearer {bearer}\r\n".encode() if bearer else b""
+    return (
+        b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + auth
+        + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    """Reads one response off a keep-alive connection; returns its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
 async def wait_ready(base_url: str, within_seconds: float = 60) -> None:
     deadline = time.monotonic() + within_seconds
     async with httpx.AsyncClient() as client:

@@ -31,7 +31,9 @@ from _harness import (  # type: ignore[import-not-found]
     libpq_conninfo,
     machine,
     percentile,
+    post_bytes,
     process,
+    read_response,
     token,
     wait_ready,
 )
@@ -87,28 +89,12 @@ def serve_bare(port: int, database_url: str) -> None:
     uvicorn.run(bare_app(database_url), host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    await reader.readexactly(length)
-    return status
-
-
 async def load(port: int, path: str, bearer: str | None, bodies: list[bytes], seconds: float,
                concurrency: int) -> tuple[list[float], int, float]:
     """Closed loop for ``seconds``: (latencies in ms, errors, elapsed)."""
     latencies: list[float] = []
     errors = 0
-    auth = f"Authorization: Bearer {bearer}\r\n".encode() if bearer else b""
-    requests = [
-        b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + auth
-        + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-        for body in bodies
-    ]
+    requests = [post_bytes(path, body, bearer) for body in bodies]
     deadline = time.perf_counter() + seconds
 
     async def client(n: int) -> None:
@@ -119,7 +105,7 @@ async def load(port: int, path: str, bearer: str | None, bodies: list[bytes], se
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 writer.write(requests[i % len(requests)])
-                status = await _read_response(reader)
+                status = await read_response(reader)
                 latencies.append((time.perf_counter() - started) * 1000)
                 if status != 201:
                     errors += 1
