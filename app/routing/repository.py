@@ -18,19 +18,20 @@ from app.people.models import Account, Staff, StaffAbsence, StaffRole
 from app.requests.models import OPEN_STATUSES, Category, RequestEvent, RequestParticipant, ServiceRequest
 from app.routing.engine import BuildingRef, Candidate, CategoryRef
 from app.routing.models import RoutingDecision
+from app.sla import catalogue
 
 ROUTABLE = ("submitted", "declined")
 
 # The routing job runs these for every request. Each is built once, here, and run with its parameters:
 # building a statement costs more CPU than running a cached one (an aliased table alone, ~0.2 ms a time).
 _LOCK_ROUTABLE = (
-    select(ServiceRequest)
+    select(ServiceRequest, catalogue.VERSION)
     .where(
         ServiceRequest.id == bindparam("request_id"),
         ServiceRequest.status.in_(ROUTABLE),
         ServiceRequest.needs_triage.is_(False),
     )
-    .with_for_update()
+    .with_for_update(of=ServiceRequest)
 )
 _AREAS = select(Area).where(Area.id.in_(bindparam("ids", expanding=True)))
 _compound = Area.__table__.alias("compound")
@@ -46,12 +47,14 @@ _BUILDING_REFS = (
 _BUILDING_REF = _BUILDING_REFS.where(Area.id == bindparam("building_id"))
 
 
-async def lock_routable(session: AsyncSession, request_id: int) -> ServiceRequest | None:
-    """The request, locked, if it still waits for routing; None otherwise (the compare-and-set gate).
+async def lock_routable(session: AsyncSession, request_id: int) -> tuple[ServiceRequest, str] | None:
+    """The request, locked, if it still waits for routing, with the catalogue's version (read in the same
+    statement); None otherwise (the compare-and-set gate).
 
     A request routing left for triage waits for a manager, not for routing: a second run of its job (a
     retry, a stalled job) must not decide again — the reconciler skips it for the same reason."""
-    return await session.scalar(_LOCK_ROUTABLE, {"request_id": request_id})
+    row = (await session.execute(_LOCK_ROUTABLE, {"request_id": request_id})).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def areas_on_path(session: AsyncSession, path: str | None) -> list[Area]:
@@ -130,18 +133,19 @@ async def building_ref(session: AsyncSession, building_id: int) -> BuildingRef |
     return refs[0] if refs else None
 
 
-_ACTIVE_CATEGORIES = select(Category).where(Category.is_active).order_by(Category.sort_order)
+def category_refs(snapshot: catalogue.Catalogue) -> list[CategoryRef]:
+    """The active categories as classification sees them, built once per catalogue version."""
+    refs = _category_refs.get(snapshot.version)
+    if refs is None:
+        _category_refs.clear()
+        refs = _category_refs[snapshot.version] = [category_ref(c) for c in snapshot.active]
+    return refs
 
 
-async def categories(session: AsyncSession) -> list[CategoryRef]:
-    rows = list(await session.scalars(_ACTIVE_CATEGORIES))
-    # The identity map holds rows weakly: keep them for the job's session so the SLA clock's lookups of the
-    # request's category are answered from memory instead of the database.
-    session.info.setdefault("loaded_categories", []).extend(rows)
-    return [category_ref(c) for c in rows]
+_category_refs: dict[str, list[CategoryRef]] = {}
 
 
-def category_ref(c: Category) -> CategoryRef:
+def category_ref(c: Category | catalogue.CategoryTerms) -> CategoryRef:
     return CategoryRef(
         id=c.id,
         code=c.code,

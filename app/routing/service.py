@@ -24,6 +24,7 @@ from app.routing.engine import BuildingRef, Candidate, CategoryRef, FallbackLeve
 from app.routing.models import RoutingDecision
 from app.routing.notify import notify_staff
 from app.routing.schemas import QueueItem, QueueRead, RoutingDecisionRead, StaffRef, TraceStepRead
+from app.sla import catalogue as sla_catalogue
 from app.sla import clock as sla_clock
 from app.sla.calendar import DEFAULT_TIMEZONE
 
@@ -130,7 +131,9 @@ async def categorise(
 ) -> tuple[CategoryRef | None, str, list[TraceStep]]:
     """The given category, or the one the Chinese text's keywords point to; the priority, raised by hazard
     words."""
-    categories = await repository.categories(session)
+    snapshot = sla_catalogue.attached(session)
+    assert snapshot is not None, "route_request attaches the catalogue"
+    categories = repository.category_refs(snapshot)
     steps: list[TraceStep] = []
     text = f"{request.title}\n{request.description or ''}"
     priority = request.priority
@@ -265,9 +268,11 @@ async def route_request(session: AsyncSession, request_id: int, *, now: datetime
     before). Compare-and-set: a request in any other state is left alone and None is returned, so a job
     that runs twice changes nothing the second time. Nobody found → ``needs_triage`` and it stays for a
     manager to assign."""
-    request = await repository.lock_routable(session, request_id)
-    if request is None:
+    locked = await repository.lock_routable(session, request_id)
+    if locked is None:
         return None
+    request, version = locked
+    sla_catalogue.attach(session, await sla_catalogue.current(session, version))
     trigger = "declined" if request.status == "declined" else "submitted"
     exclude = await repository.previous_assignees(session, request.id) if trigger == "declined" else set()
     if exclude:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.requests.models import OPEN_STATUSES, Category, RequestEvent, ServiceRequest, Status
 from app.sla.calendar import AlwaysOn, Calendar, Pause, WorkingHours, due_with_pauses, from_config
+from app.sla.catalogue import attached, choose_targets
 from app.sla.models import AreaCalendar, SlaTarget
 
 # The event an SLA escalation is recorded with (app/sla/escalation.py); counted here per resolve cycle.
@@ -57,26 +58,34 @@ _CYCLE_EVENTS = (
 
 
 async def targets_for(session: AsyncSession, request: ServiceRequest) -> tuple[int, int]:
-    """(respond minutes, resolve minutes): the category's row for this priority, else the category's own
-    minutes when the priority is its default, else the all-categories row for the priority."""
+    """(respond minutes, resolve minutes) by :func:`~app.sla.catalogue.choose_targets`: from the session's
+    catalogue snapshot when one is attached (the routing job's), else from the tables."""
+    catalogue = attached(session)
+    if catalogue is not None:
+        return catalogue.targets_for(request.category_id, request.priority)
     category = await session.get(Category, request.category_id) if request.category_id else None
+    specific = None
     if category is not None:
-        specific = await session.scalar(_CATEGORY_TARGET, {"category_id": category.id, "priority": request.priority})
-        if specific is not None:
-            return specific.respond_minutes, specific.resolve_minutes
-        if category.default_priority == request.priority:
-            return category.respond_minutes, category.resolve_minutes
-    general = await session.scalar(_GENERAL_TARGET, {"priority": request.priority})
-    if general is not None:
-        return general.respond_minutes, general.resolve_minutes
-    return 60, 7 * 24 * 60
+        row = await session.scalar(_CATEGORY_TARGET, {"category_id": category.id, "priority": request.priority})
+        specific = (row.respond_minutes, row.resolve_minutes) if row is not None else None
+        if specific is not None or category.default_priority == request.priority:
+            return choose_targets(category, specific, None, request.priority)
+    row = await session.scalar(_GENERAL_TARGET, {"priority": request.priority})
+    general = (row.respond_minutes, row.resolve_minutes) if row is not None else None
+    return choose_targets(category, specific, general, request.priority)
 
 
 async def calendar_for(session: AsyncSession, request: ServiceRequest) -> Calendar:
     """24/7 unless the category counts working hours: then the calendar of the nearest area up the tree that
     has one, else the default working week."""
-    category = await session.get(Category, request.category_id) if request.category_id else None
-    if category is None or category.clock != "working_hours":
+    catalogue = attached(session)
+    if catalogue is not None:
+        terms = catalogue.categories.get(request.category_id) if request.category_id else None
+        clock = terms.clock if terms is not None else None
+    else:
+        category = await session.get(Category, request.category_id) if request.category_id else None
+        clock = category.clock if category is not None else None
+    if clock != "working_hours":
         return AlwaysOn()
     ids = [int(p) for p in (request.area_path or "").strip("/").split("/") if p]
     if ids:
