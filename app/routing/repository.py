@@ -173,20 +173,51 @@ _ROLE_HOLDERS = (
     .order_by(StaffRole.staff_id, StaffRole.id)
 )
 _ROLE_HOLDERS_OF_DEPARTMENT = _ROLE_HOLDERS.where(StaffRole.department == bindparam("department"))
+# Whether each role holder is away on a day, and their backup (the latest-starting absence decides, as in
+# absences_on).
+_ABSENCE = (
+    select(literal(True).label("away"), StaffAbsence.backup_staff_id)
+    .where(StaffAbsence.staff_id == StaffRole.staff_id, StaffAbsence.starts_on <= bindparam("day"),
+           StaffAbsence.ends_on >= bindparam("day"))
+    .order_by(StaffAbsence.starts_on.desc(), StaffAbsence.id.desc())
+    .limit(1)
+    .lateral("absence")
+)
+_ABSENCE_COLUMNS = (_ABSENCE.c.away, _ABSENCE.c.backup_staff_id)
+_ROLE_HOLDERS_ON = {
+    False: _ROLE_HOLDERS.add_columns(*_ABSENCE_COLUMNS).outerjoin(_ABSENCE, true()),
+    True: _ROLE_HOLDERS_OF_DEPARTMENT.add_columns(*_ABSENCE_COLUMNS).outerjoin(_ABSENCE, true()),
+}
+
+
+def _absence_memo(session: AsyncSession, day: date) -> dict[int, int | None | bool]:
+    """Who is known, in this session, to be away on ``day`` (→ their backup) or present (→ False)."""
+    memo: dict[date, dict[int, int | None | bool]] = session.info.setdefault("absent_on", {})
+    return memo.setdefault(day, {})
 
 
 async def candidates(
-    session: AsyncSession, *, area_id: int, roles: Sequence[str], department: str | None = None
+    session: AsyncSession, *, area_id: int, roles: Sequence[str], department: str | None = None,
+    day: date | None = None,
 ) -> list[Candidate]:
     """Active staff holding one of ``roles`` on ``area_id`` (one Candidate per person, units merged), with
-    their open work and when they were last assigned open work."""
+    their open work and when they were last assigned open work. Given ``day``, whether each is away that day
+    is read in the same statement, for :func:`absences_on` to answer without asking again."""
     params: dict[str, Any] = {"area_id": area_id, "roles": list(roles)}
-    stmt = _ROLE_HOLDERS
     if department is not None:
-        stmt, params["department"] = _ROLE_HOLDERS_OF_DEPARTMENT, department
+        params["department"] = department
+    if day is not None:
+        params["day"] = day
+        stmt = _ROLE_HOLDERS_ON[department is not None]
+        memo = _absence_memo(session, day)
+    else:
+        stmt = _ROLE_HOLDERS_OF_DEPARTMENT if department is not None else _ROLE_HOLDERS
     merged: dict[int, tuple[str, set[int] | None]] = {}
     loads: dict[int, tuple[int, datetime | None]] = {}
-    for staff_id, name, units, open_count, last_assigned_at in await session.execute(stmt, params):
+    for staff_id, name, units, open_count, last_assigned_at, *absence in await session.execute(stmt, params):
+        if absence:
+            away, backup = absence
+            memo[staff_id] = backup if away else False
         _, have = merged.get(staff_id, (name, set()))
         # Any role without units covers the whole building: the person covers all of it.
         covered = None if (have is None or not units) else have | set(units)
@@ -218,12 +249,20 @@ _ABSENT_ON = (
 async def absences_on(session: AsyncSession, staff_ids: Sequence[int], day: date) -> dict[int, int | None]:
     """Who of ``staff_ids`` is away on ``day`` → their backup; backups' own absences are followed."""
     away: dict[int, int | None] = {}
+    memo = _absence_memo(session, day)
     pending = set(staff_ids)
     seen: set[int] = set()
     while pending:
         seen |= pending
-        rows = await session.execute(_ABSENT_ON, {"staff_ids": sorted(pending), "day": day})
-        found = {staff_id: backup for staff_id, backup in rows}
+        known = {i for i in pending if i in memo}
+        found = {i: memo[i] for i in known if memo[i] is not False}
+        unknown = sorted(pending - known)
+        if unknown:
+            rows = await session.execute(_ABSENT_ON, {"staff_ids": unknown, "day": day})
+            read = {staff_id: backup for staff_id, backup in rows}
+            for i in unknown:
+                memo[i] = read[i] if i in read else False
+            found.update(read)
         away.update(found)
         pending = {b for b in found.values() if b is not None and b not in seen}
     return away

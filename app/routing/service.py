@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -157,10 +157,11 @@ async def categorise(
 
 
 async def fallback_levels(
-    session: AsyncSession, chain: list[Area], start_kind: AreaKind | None
+    session: AsyncSession, chain: list[Area], start_kind: AreaKind | None, *, today: date | None = None
 ) -> list[FallbackLevel]:
     """Station head (compound) → community staff → subdistrict duty desk → any subdistrict staff, from the
-    level of ``start_kind`` up (None: from the deepest level the chain has)."""
+    level of ``start_kind`` up (None: from the deepest level the chain has). Given ``today``, who is away is
+    read with them."""
     by_kind = {a.kind: a for a in chain}
     levels: list[FallbackLevel] = []
     order = [AreaKind.compound, AreaKind.community, AreaKind.subdistrict]
@@ -172,15 +173,16 @@ async def fallback_levels(
             continue
         if kind == AreaKind.compound:
             levels.append(FallbackLevel("station_head", await repository.candidates(
-                session, area_id=area.id, roles=["station_head"]), area.name))
+                session, area_id=area.id, roles=["station_head"], day=today), area.name))
         elif kind == AreaKind.community:
             levels.append(FallbackLevel("community_staff", await repository.candidates(
-                session, area_id=area.id, roles=["community_staff"]), area.name))
+                session, area_id=area.id, roles=["community_staff"], day=today), area.name))
         else:
             levels.append(FallbackLevel("duty_desk", await repository.candidates(
-                session, area_id=area.id, roles=["subdistrict_staff"], department="duty_desk"), area.name))
+                session, area_id=area.id, roles=["subdistrict_staff"], department="duty_desk", day=today),
+                area.name))
             levels.append(FallbackLevel("subdistrict_staff", await repository.candidates(
-                session, area_id=area.id, roles=["subdistrict_staff"]), area.name))
+                session, area_id=area.id, roles=["subdistrict_staff"], day=today), area.name))
     return levels
 
 
@@ -212,8 +214,8 @@ async def choose(
     today = now.astimezone(LOCAL_ZONE).date()
 
     if start_level is None and loc.street is not None:
-        chiefs = await repository.candidates(session, area_id=loc.street.id, roles=["street_chief"])
-        stewards = await repository.candidates(session, area_id=loc.street.id, roles=["alley_steward"])
+        chiefs = await repository.candidates(session, area_id=loc.street.id, roles=["street_chief"], day=today)
+        stewards = await repository.candidates(session, area_id=loc.street.id, roles=["alley_steward"], day=today)
         away = await _absences(session, [chiefs, stewards], today)
         assignee, who_steps, _ = engine.choose_street_chief(chiefs, stewards, away, exclude, rr)
         steps += who_steps
@@ -221,17 +223,21 @@ async def choose(
     elif start_level is None and loc.building is not None and rule == RoutingRule.joint_handling:
         compound = by_kind.get(AreaKind.compound)
         subdistrict = by_kind.get(AreaKind.subdistrict)
-        heads = await repository.candidates(session, area_id=compound.id, roles=["station_head"]) if compound else []
-        captains = await repository.candidates(session, area_id=loc.building.id, roles=["building_captain"])
+        heads = (
+            await repository.candidates(session, area_id=compound.id, roles=["station_head"], day=today)
+            if compound else []
+        )
+        captains = await repository.candidates(session, area_id=loc.building.id, roles=["building_captain"],
+                                               day=today)
         department = category.department if category else None
         dept_staff = (
             await repository.candidates(
-                session, area_id=subdistrict.id, roles=["subdistrict_staff"], department=department
+                session, area_id=subdistrict.id, roles=["subdistrict_staff"], department=department, day=today
             )
             if subdistrict and department
             else []
         )
-        levels = await fallback_levels(session, chain, AreaKind.community)
+        levels = await fallback_levels(session, chain, AreaKind.community, today=today)
         away = await _absences(session, [heads, captains, dept_staff, *[lv.candidates for lv in levels]], today)
         assignee, participants, who_steps = engine.joint_handling(
             heads, captains, dept_staff, unit=loc.unit, on_day_absent=away, department=department,
@@ -240,7 +246,8 @@ async def choose(
         steps += who_steps
         used_rule = "joint_handling"
     elif start_level is None and loc.building is not None and rule == RoutingRule.building_captain:
-        captains = await repository.candidates(session, area_id=loc.building.id, roles=["building_captain"])
+        captains = await repository.candidates(session, area_id=loc.building.id, roles=["building_captain"],
+                                               day=today)
         away = await _absences(session, [captains], today)
         assignee, who_steps, _ = engine.choose_captain(captains, loc.unit, away, rr, exclude)
         steps += who_steps
@@ -249,7 +256,7 @@ async def choose(
     if assignee is None:
         if start_level is None:
             start_level = RULE_STARTS_AT.get(RoutingRule(rule))
-        levels = await fallback_levels(session, chain, start_level)
+        levels = await fallback_levels(session, chain, start_level, today=today)
         away = await _absences(session, [lv.candidates for lv in levels], today)
         assignee, chain_steps = engine.fallback_chain(levels, away, exclude, rr)
         steps += chain_steps
