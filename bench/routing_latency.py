@@ -152,6 +152,9 @@ def main() -> None:
                 warm_up = int(conn.execute("SELECT coalesce(max(id), 0) FROM service_request").fetchone()[0])
             asyncio.run(submit_all(port, bearer, buildings, args.rate, args.seconds))
             wait_all_assigned(url)
+        errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line]
+        for line in dict.fromkeys(line[:300] for line in errors[:50]):
+            print("process log:", line)
         with psycopg.connect(libpq_conninfo(url)) as conn:
             latencies = [float(r[0]) for r in conn.execute(LATENCY_SQL, {"after": warm_up})]
             breakdown = conn.execute(BREAKDOWN_SQL, {"after": warm_up}).fetchall()
