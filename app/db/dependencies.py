@@ -24,7 +24,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
+    # async, as are all dependencies on the hot path: FastAPI runs a plain ``def`` in a worker thread.
     return request.app.state.clock
 
 

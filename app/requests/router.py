@@ -37,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["requests"])
 categories_router = APIRouter(prefix="/api/v1/categories", tags=["categories"])
 
 
-def get_rules(request: Request) -> Rules:
+async def get_rules(request: Request) -> Rules:
     return Rules(reopen_window=timedelta(days=request.app.state.settings.reopen_window_days))
 
 
