@@ -155,16 +155,17 @@ async def idempotent(
     *,
     owner: str,
     key: str | None,
-    fingerprint: str,
+    fingerprint: Callable[[], str],
     now: datetime,
     status: int,
     run: Callable[[], Awaitable[Any]],
 ) -> Any:
     """For a route: without a key, ``run()``; with one, the stored response replayed (a ``JSONResponse`` with
-    the original status and body), or ``run()`` with its result remembered under the key."""
+    the original status and body), or ``run()`` with its result remembered under the key. ``fingerprint`` is
+    called only when there is a key (hashing the body is wasted on a call without one)."""
     if key is None:
         return await run()
-    replay = await claim(session, owner=owner, key=key, fingerprint=fingerprint, now=now)
+    replay = await claim(session, owner=owner, key=key, fingerprint=fingerprint(), now=now)
     if replay is not None:
         return JSONResponse(replay.body, status_code=replay.status, headers={REPLAYED_HEADER: "true"})
     result = await run()

@@ -105,7 +105,7 @@ async def submit_request(
 ) -> Any:
     return await idempotency.idempotent(
         session, owner=idempotency.owner_of(actor), key=idempotency_key, now=clock.now(), status=201,
-        fingerprint=idempotency.fingerprint(request.method, request.url.path, body),
+        fingerprint=lambda: idempotency.fingerprint(request.method, request.url.path, body),
         run=lambda: service.submit_request(session, actor, body, clock=clock, rules=rules),
     )
 
