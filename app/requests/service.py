@@ -329,7 +329,9 @@ async def submit_request(
         photos=list(body.photos),
         created_by_account_id=actor.account_id,
     )
-    return (await _reads(session, actor, [request], now=now, rules=rules))[0]
+    # Filed a moment ago in this transaction: no assignee, participants or duplicates yet, and the category is
+    # the one just checked, so its read needs no queries.
+    return _read(actor, request, category=category, now=now, rules=rules)
 
 
 @dataclass(frozen=True)
@@ -422,71 +424,94 @@ async def _reads(
     participants = await repository.participants_of(session, ids)
     references = await repository.references(session, [r.duplicate_of_id for r in rows])
     duplicates = await repository.duplicates_of(session, ids)
-    out: list[RequestRead] = []
-    for r in rows:
-        parties = _parties(actor, r)
-        joined = participants[r.id]
-        takes_part = actor.staff_id is not None and any(staff_id == actor.staff_id for staff_id, _, _ in joined)
-        # Parties (reporter, assignee, manager) and participants need the number; others see it masked.
-        sees_phone = bool(parties) or takes_part or actor.is_system
-        category = categories.get(r.category_id) if r.category_id is not None else None
-        out.append(
-            RequestRead(
-                id=r.id,
-                reference=r.reference,
-                channel=r.channel,
-                external_reference=r.external_reference,
-                category=CategoryBrief.model_validate(category) if category else None,
-                priority=r.priority,
-                title=r.title,
-                description=r.description,
-                status=Status(r.status),
-                needs_triage=r.needs_triage,
-                area_id=r.area_id,
-                building_id=r.building_id,
-                street_id=r.street_id,
-                unit=r.unit,
-                room=r.room,
-                address_text=r.address_text,
-                latitude=r.latitude,
-                longitude=r.longitude,
-                photos=list(r.photos or []),
-                reporter_resident_id=r.reporter_resident_id,
-                reporter_name=r.reporter_name,
-                reporter_phone=r.reporter_phone if sees_phone else mask_phone(r.reporter_phone),
-                assignee=(
-                    StaffBrief(staff_id=r.assignee_staff_id, full_name=names.get(r.assignee_staff_id, ""))
-                    if r.assignee_staff_id is not None
-                    else None
-                ),
-                participants=[ParticipantRead(staff_id=s, full_name=n, reason=why) for s, n, why in joined],
-                respond_by_at=r.respond_by_at,
-                resolve_by_at=r.resolve_by_at,
-                created_at=r.created_at,
-                submitted_at=r.submitted_at,
-                assigned_at=r.assigned_at,
-                accepted_at=r.accepted_at,
-                resolved_at=r.resolved_at,
-                closed_at=r.closed_at,
-                paused_at=r.paused_at,
-                paused_seconds=r.paused_seconds,
-                resolution_note=r.resolution_note,
-                status_reason=r.status_reason,
-                duplicate_of=(
-                    RequestLink(id=r.duplicate_of_id, reference=references[r.duplicate_of_id])
-                    if r.duplicate_of_id is not None and r.duplicate_of_id in references
-                    else None
-                ),
-                duplicates=[RequestLink(id=i, reference=ref) for i, ref in duplicates[r.id]],
-                satisfaction=Satisfaction(r.satisfaction) if r.satisfaction else None,
-                satisfaction_comment=r.satisfaction_comment,
-                rated_at=r.rated_at,
-                reopened_count=r.reopened_count,
-                allowed_actions=lifecycle.allowed_actions(parties, _facts(r), now, rules),
-                timing=_timing(r, now),
-            )
+    return [
+        _read(
+            actor,
+            r,
+            category=categories.get(r.category_id) if r.category_id is not None else None,
+            assignee_name=names.get(r.assignee_staff_id, "") if r.assignee_staff_id is not None else "",
+            participants=participants[r.id],
+            duplicate_of_reference=references.get(r.duplicate_of_id) if r.duplicate_of_id is not None else None,
+            duplicates=duplicates[r.id],
+            now=now,
+            rules=rules,
         )
-    return out
+        for r in rows
+    ]
+
+
+def _read(
+    actor: Actor,
+    r: ServiceRequest,
+    *,
+    category: Category | None,
+    assignee_name: str = "",
+    participants: Sequence[tuple[int, str, str | None]] = (),
+    duplicate_of_reference: str | None = None,
+    duplicates: Sequence[tuple[int, str]] = (),
+    now: datetime,
+    rules: Rules,
+) -> RequestRead:
+    """One request as ``actor`` sees it, given what the read shows besides the row (the defaults: nothing,
+    as for a request filed a moment ago)."""
+    parties = _parties(actor, r)
+    takes_part = actor.staff_id is not None and any(staff_id == actor.staff_id for staff_id, _, _ in participants)
+    # Parties (reporter, assignee, manager) and participants need the number; others see it masked.
+    sees_phone = bool(parties) or takes_part or actor.is_system
+    return RequestRead(
+        id=r.id,
+        reference=r.reference,
+        channel=r.channel,
+        external_reference=r.external_reference,
+        category=CategoryBrief.model_validate(category) if category else None,
+        priority=r.priority,
+        title=r.title,
+        description=r.description,
+        status=Status(r.status),
+        needs_triage=r.needs_triage,
+        area_id=r.area_id,
+        building_id=r.building_id,
+        street_id=r.street_id,
+        unit=r.unit,
+        room=r.room,
+        address_text=r.address_text,
+        latitude=r.latitude,
+        longitude=r.longitude,
+        photos=list(r.photos or []),
+        reporter_resident_id=r.reporter_resident_id,
+        reporter_name=r.reporter_name,
+        reporter_phone=r.reporter_phone if sees_phone else mask_phone(r.reporter_phone),
+        assignee=(
+            StaffBrief(staff_id=r.assignee_staff_id, full_name=assignee_name)
+            if r.assignee_staff_id is not None
+            else None
+        ),
+        participants=[ParticipantRead(staff_id=s, full_name=n, reason=why) for s, n, why in participants],
+        respond_by_at=r.respond_by_at,
+        resolve_by_at=r.resolve_by_at,
+        created_at=r.created_at,
+        submitted_at=r.submitted_at,
+        assigned_at=r.assigned_at,
+        accepted_at=r.accepted_at,
+        resolved_at=r.resolved_at,
+        closed_at=r.closed_at,
+        paused_at=r.paused_at,
+        paused_seconds=r.paused_seconds,
+        resolution_note=r.resolution_note,
+        status_reason=r.status_reason,
+        duplicate_of=(
+            RequestLink(id=r.duplicate_of_id, reference=duplicate_of_reference)
+            if r.duplicate_of_id is not None and duplicate_of_reference is not None
+            else None
+        ),
+        duplicates=[RequestLink(id=i, reference=ref) for i, ref in duplicates],
+        satisfaction=Satisfaction(r.satisfaction) if r.satisfaction else None,
+        satisfaction_comment=r.satisfaction_comment,
+        rated_at=r.rated_at,
+        reopened_count=r.reopened_count,
+        allowed_actions=lifecycle.allowed_actions(parties, _facts(r), now, rules),
+        timing=_timing(r, now),
+    )
 
 
 def _timing(r: ServiceRequest, now: datetime) -> RequestTiming:
