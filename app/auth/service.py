@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Boolean, column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,7 @@ from app.auth.errors import InvalidCredentials, InvalidToken
 from app.auth.schemas import MeRead, RoleRead, Token
 from app.core.actor import Actor, RoleGrant
 from app.core.security import DUMMY_HASH, create_access_token, verify_password_async
+from app.db.session import driver_connection
 from app.people.models import Account, Resident, Staff, StaffRole
 
 # The volunteers domain sits above auth: its table is named here, not imported (app/volunteers/models.py).
@@ -47,23 +49,27 @@ class _AccountRef:
     kind: str
 
 
+# The account, its staff profile, roles and their areas' paths in one query (account, staff, staff_role and
+# area in app/people/models.py and app/areas/models.py), sent as plain SQL: it runs on every authenticated call.
+_ACCOUNT_WITH_ROLES = """
+SELECT account.username, account.kind, account.is_active, staff.id,
+       staff_role.role, staff_role.area_id, area.path, staff_role.units, staff_role.department
+FROM account
+LEFT JOIN staff ON staff.account_id = account.id
+LEFT JOIN staff_role ON staff_role.staff_id = staff.id
+LEFT JOIN area ON area.id = staff_role.area_id
+WHERE account.id = %(account_id)s
+ORDER BY staff_role.id
+"""
+
+
 async def load_actor(session: AsyncSession, account_id: int) -> Actor:
     """The caller with their roles and the paths of their areas, or InvalidToken if gone or disabled.
 
     Runs on every authenticated call: a staff member (the common case) is one query."""
-    rows = (
-        await session.execute(
-            select(
-                Account.username, Account.kind, Account.is_active, Staff.id,
-                StaffRole.role, StaffRole.area_id, Area.path, StaffRole.units, StaffRole.department,
-            )
-            .outerjoin(Staff, Staff.account_id == Account.id)
-            .outerjoin(StaffRole, StaffRole.staff_id == Staff.id)
-            .outerjoin(Area, Area.id == StaffRole.area_id)
-            .where(Account.id == account_id)
-            .order_by(StaffRole.id)
-        )
-    ).all()
+    connection = await driver_connection(session)
+    async with connection.cursor(row_factory=namedtuple_row) as cursor:
+        rows = await (await cursor.execute(_ACCOUNT_WITH_ROLES, {"account_id": account_id})).fetchall()
     if not rows or not rows[0].is_active:
         raise InvalidToken("This account no longer exists or is disabled")
     username, kind, staff_id = rows[0].username, rows[0].kind, rows[0].id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -50,16 +51,25 @@ def create_access_token(*, account_id: int, kind: str, secret: str, now: datetim
 
 def decode_access_token(token: str, *, secret: str, now: datetime) -> dict[str, Any]:
     """Raises ``jwt.InvalidTokenError`` when the token is forged, malformed or expired at ``now``."""
-    # Times are checked against the injected clock, not PyJWT's wall clock.
-    payload = jwt.decode(
+    payload = dict(_verified_claims(token, secret))
+    # Times are checked against the injected clock, not PyJWT's wall clock, and on every call.
+    if int(payload.get("exp", 0)) <= now.timestamp():
+        raise jwt.ExpiredSignatureError("token expired")
+    return payload
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, secret: str) -> tuple[tuple[str, Any], ...]:
+    """The claims of a token whose signature ``secret`` verifies. Remembered, as a client sends the same token
+    on every call until it expires: verifying it again gives the same answer (failures raise, so are never
+    remembered). Who the token names is still looked up on every call."""
+    claims = jwt.decode(
         token,
         secret,
         algorithms=[_ALGORITHM],
         options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "require": ["exp", "sub"]},
     )
-    if int(payload.get("exp", 0)) <= now.timestamp():
-        raise jwt.ExpiredSignatureError("token expired")
-    return payload
+    return tuple(claims.items())
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
+import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -30,3 +32,14 @@ async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIt
         except BaseException:
             await session.rollback()
             raise
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The session's own psycopg connection, inside its transaction.
+
+    For the few statements every request runs (the sign-in check, intake's event): sent as plain SQL they
+    cost well under half the CPU of the same statement through SQLAlchemy (about 0.08 ms against 0.2 ms).
+    """
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

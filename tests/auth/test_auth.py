@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.core.security import create_access_token
+from app.people.models import Account
 from tests import factories
 
 
@@ -49,3 +51,27 @@ async def test_health_needs_no_token(client):
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ready"
+
+
+async def test_a_disabled_account_is_refused_at_once_though_its_token_was_just_accepted(client, session, app):
+    w = await factories.world(session, app)
+    assert (await client.get("/api/v1/me", headers=w.h["captain"])).status_code == 200
+    account = await session.get_one(Account, w.captain.account_id)
+    account.is_active = False
+    await session.commit()
+    refused = await client.get("/api/v1/me", headers=w.h["captain"])
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_token"
+
+
+async def test_a_token_signed_with_another_secret_is_refused_beside_the_genuine_one(client, session, app):
+    w = await factories.world(session, app)
+    assert (await client.get("/api/v1/me", headers=w.h["captain"])).status_code == 200
+    forged = create_access_token(
+        account_id=w.captain.account_id, kind="staff", secret="x" * 40, now=app.state.clock.now(),
+        minutes=app.state.settings.access_token_minutes,
+    )
+    refused = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_token"
+    assert (await client.get("/api/v1/me", headers=w.h["captain"])).status_code == 200
