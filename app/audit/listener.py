@@ -13,18 +13,25 @@ from app.audit.models import AuditEntry
 from app.core.actor import current_actor
 from app.core.logging import request_id_var
 
+# Built once: every flush that writes a business row runs it.
+_insert_entries = insert(AuditEntry.__table__)
+
 # Append-only history tables are their own audit trail.
 _NOT_AUDITED = {"audit_entry", "request_event"}
 _SECRET_COLUMNS = {"password_hash"}
 
 
+# Values JSON takes as they are. Tested first: a row's columns mostly hold one of these, or null.
+_AS_IS = (str, int, float, bool, dict)
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, int | float | str | bool | dict) or value is None:
+    if value is None or isinstance(value, _AS_IS):
         return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
     return str(value)
 
 
@@ -75,7 +82,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
                 }
             )
     if rows:
-        session.connection().execute(insert(AuditEntry), rows)
+        session.connection().execute(_insert_entries, rows)
 
 
 def install() -> None:
