@@ -16,6 +16,8 @@ class RoutingDecision(IdMixin, Base):
     __tablename__ = "routing_decision"
 
     request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("service_request.id", ondelete="CASCADE"))
+    # Where the request was when decided: the round-robin pointer is the latest assignee in an area.
+    area_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("area.id", ondelete="SET NULL"))
     # submitted, declined, respond_breach, resolve_breach, manual
     trigger: Mapped[str] = mapped_column(String(32))
     # assigned, needs_triage, escalated
@@ -27,4 +29,8 @@ class RoutingDecision(IdMixin, Base):
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     created_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_routing_decision_request_id_id", "request_id", "id"),)
+    __table_args__ = (
+        Index("ix_routing_decision_request_id_id", "request_id", "id"),
+        Index("ix_routing_decision_area_assigned", "area_id", "id",
+              postgresql_where=text("assignee_staff_id IS NOT NULL")),
+    )

@@ -268,10 +268,10 @@ async def absences_on(session: AsyncSession, staff_ids: Sequence[int], day: date
     return away
 
 
+# One row off ix_routing_decision_area_assigned, however many decisions the district has made.
 _LAST_ASSIGNEE_IN = (
     select(RoutingDecision.assignee_staff_id)
-    .join(ServiceRequest, ServiceRequest.id == RoutingDecision.request_id)
-    .where(ServiceRequest.area_id == bindparam("area_id"), RoutingDecision.assignee_staff_id.is_not(None))
+    .where(RoutingDecision.area_id == bindparam("area_id"), RoutingDecision.assignee_staff_id.is_not(None))
     .order_by(RoutingDecision.id.desc())
     .limit(1)
 )

@@ -311,6 +311,7 @@ async def apply(
     outcome = "assigned" if decision.assignee is not None else "needs_triage"
     record = RoutingDecision(
         request_id=request.id,
+        area_id=loc.area.id if loc is not None and loc.area is not None else request.area_id,
         trigger=decision.trigger,
         outcome=outcome,
         rule=decision.rule,

@@ -202,7 +202,7 @@ async def resolve_breach(session: AsyncSession, request: ServiceRequest, *, now:
         joined = await requests_service.add_participants(session, request, [staff_id], reason="escalation", now=now)
     session.add(
         RoutingDecision(
-            request_id=request.id, trigger=RESOLVE_BREACH, outcome="escalated",
+            request_id=request.id, area_id=request.area_id, trigger=RESOLVE_BREACH, outcome="escalated",
             rule=level.name if level else None, assignee_staff_id=None, participant_staff_ids=joined,
             escalation_level=request.escalation_level,
             steps=[s.as_dict() for s in steps] or [

@@ -500,3 +500,18 @@ async def test_the_routes_are_documented(client):
     assert {"401", "403", "404"} <= set(trace_op["responses"]) and {"401", "403"} <= set(queue_op["responses"])
     assert trace_op["summary"] and queue_op["summary"]
     assert "routing" in [t["name"] for t in schema["tags"]]
+
+
+async def test_the_round_robin_pointer_is_one_index_row(client, session, app, w):
+    from sqlalchemy.dialects import postgresql
+
+    from app.routing import repository
+
+    first = await routed(client, w)
+    assert await repository.last_assignee_in(session, w.building9.id) == first["assignee"]["staff_id"]
+    assert await repository.last_assignee_in(session, w.building10.id) is None
+    stmt = repository._LAST_ASSIGNEE_IN.params(area_id=w.building9.id)
+    sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join((await session.execute(text(f"EXPLAIN {sql}"))).scalars())
+    assert "ix_routing_decision_area_assigned" in plan and "service_request" not in plan
