@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import getpass
 import os
 import sys
@@ -85,7 +86,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         where = "embedded PostgreSQL in " + str(settings.data_dir) if embedded else "the configured database"
         print(f"Doorstep on http://{args.host}:{args.port} (docs at /docs), using {where}", flush=True)
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+        app = create_app(settings)
+        _freeze_startup_objects()
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
 
 
@@ -93,8 +96,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from app.pipeline.worker import run_worker
 
     with _database(settings) as (database_url, embedded):
+        from app.pipeline.app import pipeline
+
+        pipeline.perform_import_paths()  # the task modules, imported before freezing
+        _freeze_startup_objects()
         _run_fast(run_worker(database_url, concurrency=args.concurrency, settings=settings))
     return 0
+
+
+def _freeze_startup_objects() -> None:
+    """Moves everything built at start-up (modules, mappers, schemas: hundreds of thousands of objects that
+    live as long as the process) out of the garbage collector's reach. A full collection otherwise walks them
+    all: under load it came every ten seconds or so and paused the process for 50-100 ms, the longest waits
+    a request saw (bench/routing_latency.py's p99 fell from 100-200 ms to 30-80 ms)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _run_fast(main: Awaitable[Any]) -> Any:
