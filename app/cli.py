@@ -8,6 +8,7 @@ import contextlib
 import gc
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -88,6 +89,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Doorstep on http://{args.host}:{args.port} (docs at /docs), using {where}", flush=True)
         app = create_app(settings)
         _freeze_startup_objects()
+        _unwind_on_stop_signals()
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
 
@@ -102,6 +104,18 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         _freeze_startup_objects()
         _run_fast(run_worker(database_url, concurrency=args.concurrency, settings=settings))
     return 0
+
+
+def _unwind_on_stop_signals() -> None:
+    """uvicorn shuts down gracefully on SIGTERM or SIGINT, then raises the same signal again under the handler
+    that was there before it. Left at the default, that kills the process where it stands and the embedded
+    PostgreSQL is never stopped; as SystemExit it unwinds through ``_database`` and is."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0 if signum == signal.SIGTERM else 128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def _freeze_startup_objects() -> None:
