@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.models import Area
 from app.core.actor import Actor
-from app.db.session import driver_connection
 from app.people.models import Account, Staff, StaffRole
 from app.people.repository import staff_in_scope
 from app.requests.models import Category, RequestEvent, RequestParticipant, ServiceRequest
@@ -189,41 +186,6 @@ async def is_participant(session: AsyncSession, request_id: int, staff_id: int |
         )
     )
     return found is not None
-
-
-# The columns of RequestEvent (app/requests/models.py), as plain SQL: intake writes one on every request.
-_INSERT_EVENT = """
-INSERT INTO request_event (request_id, kind, action, from_status, to_status, actor_account_id, actor_kind, note,
-                           data, created_at)
-VALUES (%(request_id)s, %(kind)s, %(action)s, %(from_status)s, %(to_status)s, %(actor_account_id)s,
-        %(actor_kind)s, %(note)s, %(data)s, %(created_at)s)
-"""
-
-
-async def insert_event(
-    session: AsyncSession,
-    *,
-    request_id: int,
-    kind: str,
-    action: str | None,
-    from_status: str | None,
-    to_status: str | None,
-    actor_account_id: int | None,
-    actor_kind: str,
-    note: str | None,
-    data: dict[str, Any],
-    created_at: datetime,
-) -> None:
-    """Writes one event row at once, around the unit of work (so no flush hook sees it)."""
-    connection = await driver_connection(session)
-    await connection.execute(
-        _INSERT_EVENT,
-        {
-            "request_id": request_id, "kind": kind, "action": action, "from_status": from_status,
-            "to_status": to_status, "actor_account_id": actor_account_id, "actor_kind": actor_kind, "note": note,
-            "data": Jsonb(data), "created_at": created_at,
-        },
-    )
 
 
 async def events_of(session: AsyncSession, request_id: int) -> list[RequestEvent]:

@@ -273,17 +273,8 @@ async def _file(
     )
     session.add(request)
     await session.flush()  # RETURNING brings the reference back (eager defaults on the model)
-    if request.integration_id is None:
-        # Only an integration's requests have their events watched at flush (for its callbacks): a person's
-        # submit event is one plain INSERT instead of an ORM row and a flush of its own.
-        await repository.insert_event(
-            session, request_id=request.id, kind="transition", action="submit", from_status=None,
-            to_status=str(Status.submitted), actor_account_id=actor.account_id, actor_kind=actor.kind, note=None,
-            data=event_data or {}, created_at=now,
-        )
-    else:
-        _append_event(session, request, actor, now, action="submit", from_status=None, to_status=Status.submitted,
-                      data=event_data)
+    _append_event(session, request, actor, now, action="submit", from_status=None, to_status=Status.submitted,
+                  data=event_data)
     await publish_submitted(session, request.id)
     await session.flush()
     return request
