@@ -12,7 +12,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-# A connection back in the pool less than this long ago is taken as alive without asking the server.
+# A connection back in the pool less than this long ago is taken as alive without asking the server (this
+# engine's pool and the pipeline's, app/pipeline/app.py).
 IDLE_CHECK_SECONDS = 2.0
 
 

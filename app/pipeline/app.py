@@ -17,6 +17,8 @@ from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import session as db_session
+
 # Modules whose import registers tasks. Domains add theirs here.
 TASK_MODULES: list[str] = [
     "app.webhooks.tasks",
@@ -46,10 +48,6 @@ def libpq_conninfo(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-# A connection back in the pool less than this long ago is taken as alive without asking the server.
-IDLE_CHECK_SECONDS = 2.0
-
-
 class PipelinePool(psycopg_pool.AsyncConnectionPool):
     """The pipeline engine's own connections, tuned for its calls (fetch a job, finish a job, …), each one
     statement:
@@ -76,7 +74,7 @@ class PipelinePool(psycopg_pool.AsyncConnectionPool):
 
     async def _check_if_idle(self, conn: psycopg.AsyncConnection[Any]) -> None:
         returned = self._returned_at.get(conn)
-        if returned is None or monotonic() - returned > IDLE_CHECK_SECONDS:
+        if returned is None or monotonic() - returned > db_session.IDLE_CHECK_SECONDS:
             await self.check_connection(conn)
 
     async def putconn(self, conn: psycopg.AsyncConnection[Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from app.pipeline import app as pipeline_app
+from app.db import session as db_session
 from app.pipeline.app import PipelinePool, libpq_conninfo
 
 
@@ -22,6 +22,6 @@ async def test_a_connection_dropped_while_idle_is_replaced(database_url, monkeyp
             pid = (await (await conn.execute("SELECT pg_backend_pid()")).fetchone())[0]
         with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
-        monkeypatch.setattr(pipeline_app, "IDLE_CHECK_SECONDS", -1.0)  # as if it had sat idle a while
+        monkeypatch.setattr(db_session, "IDLE_CHECK_SECONDS", -1.0)  # as if it had sat idle a while
         async with pool.connection() as conn:
             assert (await (await conn.execute("SELECT pg_backend_pid()")).fetchone())[0] != pid
